@@ -1,0 +1,82 @@
+"""Errors of `idp`: each carries its wire code and HTTP status."""
+
+from __future__ import annotations
+
+
+class IdpError(Exception):
+    """Base error of `idp`; rendered as ``{"error": code, "detail": message, "field": field}``."""
+
+    code = "invalid_request"
+    status_code = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        if code is not None:
+            self.code = code
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class InvalidToken(IdpError):
+    """A bearer token is malformed, badly signed, expired or revoked."""
+
+    code = "invalid_token"
+    status_code = 401
+
+    def __init__(self, message: str = "the access token is invalid") -> None:
+        super().__init__(message)
+        self.headers = {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{message}"'}
+
+
+class LoginFailed(IdpError):
+    """Wrong number or password (one generic message, no account enumeration)."""
+
+    code = "login_failed"
+    status_code = 401
+
+
+class AccountLocked(IdpError):
+    """Too many failures: the account or address is locked for a while."""
+
+    code = "locked"
+    status_code = 429
+
+
+class InvalidField(IdpError):
+    """A submitted field is invalid; ``field`` names it and ``rule`` the broken rule."""
+
+    code = "invalid_field"
+    status_code = 422
+
+    def __init__(self, message: str, *, field: str, rule: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.rule = rule
+
+
+class NotFound(IdpError):
+    """The named object does not exist."""
+
+    code = "not_found"
+    status_code = 404
+
+
+class Forbidden(IdpError):
+    """The caller lacks the role or scope for this action."""
+
+    code = "forbidden"
+    status_code = 403
+
+
+class CsrfError(IdpError):
+    """A form was posted without the matching anti-forgery token."""
+
+    code = "csrf_failed"
+    status_code = 403

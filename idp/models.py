@@ -1,0 +1,1 @@
+"""Tables of `idp` (imported by onenumber.models so Alembic sees them)."""

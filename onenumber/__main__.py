@@ -1,0 +1,5 @@
+import sys
+
+from onenumber.cli import main
+
+sys.exit(main())

@@ -1,0 +1,116 @@
+"""The ``onenumber`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from onenumber.settings import get_settings
+
+
+def _db(args: argparse.Namespace) -> int:
+    from onenumber import migrations
+
+    url = get_settings().database_url
+    if args.db_command == "upgrade":
+        migrations.upgrade(url, args.revision)
+    elif args.db_command == "downgrade":
+        migrations.downgrade(url, args.revision)
+    elif args.db_command == "check":
+        diff = migrations.pending_diff(url)
+        for item in diff:
+            print(item)
+        if diff:
+            print(f"models and migrations disagree ({len(diff)} differences)", file=sys.stderr)
+            return 1
+        print("models and migrations agree")
+    return 0
+
+
+def _worklog(args: argparse.Namespace) -> int:
+    from onenumber.db import make_engine, make_sessionmaker
+    from onenumber.worklog import verify
+
+    engine = make_engine(get_settings().database_url)
+    with make_sessionmaker(engine)() as session:
+        result = verify(session=session)
+    engine.dispose()
+    if result.ok:
+        print(f"work log intact: {result.checked} entries verified")
+        return 0
+    print(f"work log BROKEN at entry {result.broken_at}: {result.reason} ({result.checked} entries good before it)")
+    return 1
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from onenumber import seed
+    from onenumber.app import open_blob_store
+    from onenumber.db import make_engine, make_sessionmaker
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    with make_sessionmaker(engine)() as session:
+        lines = seed.run(session=session, settings=settings, blob_store=open_blob_store(settings))
+    engine.dispose()
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "onenumber.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+        log_level="info", proxy_headers=False,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every package's subcommands."""
+    parser = argparse.ArgumentParser(prog="onenumber", description="OneNumber platform command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    down = db_sub.add_parser("downgrade", help="revert migrations")
+    down.add_argument("revision", nargs="?", default="base")
+    db_sub.add_parser("check", help="fail if the models and the migrations disagree")
+    db.set_defaults(func=_db)
+
+    wl = sub.add_parser("worklog", help="the tamper-evident work log")
+    wl_sub = wl.add_subparsers(dest="worklog_command", required=True)
+    wl_sub.add_parser("verify", help="report the first broken link, if any")
+    wl.set_defaults(func=_worklog)
+
+    sub.add_parser("seed", help="load the demo data (idempotent)").set_defaults(func=_seed)
+
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+
+    from idp.cli import register as register_idp
+    from signing.cli import register as register_signing
+    from storage.cli import register as register_storage
+    from wallet.cli import register as register_wallet
+
+    for register in (register_idp, register_signing, register_storage, register_wallet):
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``onenumber``."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

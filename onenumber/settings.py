@@ -1,0 +1,64 @@
+"""Platform settings, read from ``ONENUMBER_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-only-master-key-change-me"
+DEFAULT_S3_ACCESS_KEY = "onenumber"
+DEFAULT_S3_SECRET_KEY = "onenumber-dev-secret"
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="ONENUMBER_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = f"sqlite:///{VAR_DIR / 'onenumber.db'}"
+    storage_url: str = f"file://{(VAR_DIR / 'blobs').resolve()}"
+    s3_access_key: str = DEFAULT_S3_ACCESS_KEY
+    s3_secret_key: str = DEFAULT_S3_SECRET_KEY
+    issuer: str = "http://127.0.0.1:8000"
+    secret_key: str = DEFAULT_SECRET_KEY
+    upload_limit_bytes: int = 10 * 1024 * 1024
+    access_token_ttl: int = 600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    id_token_ttl: int = 600
+    login_max_failures: int = 5
+    lockout_seconds: int = 900
+    key_rotation_days: int = 90
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.env != "production":
+            return self
+        defaults = {
+            "ONENUMBER_SECRET_KEY": (self.secret_key, DEFAULT_SECRET_KEY),
+            "ONENUMBER_S3_SECRET_KEY": (self.s3_secret_key, DEFAULT_S3_SECRET_KEY),
+        }
+        for name, (value, default) in defaults.items():
+            if value == default:
+                raise ValueError(f"{name} is still the development default; set it for production")
+        if len(self.secret_key) < 32:
+            raise ValueError("ONENUMBER_SECRET_KEY must be at least 32 characters in production")
+        if not self.issuer.startswith("https://"):
+            raise ValueError("ONENUMBER_ISSUER must be an https:// URL in production")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        """True on the embedded development default."""
+        return self.env == "development"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,6 @@
+"""The tamper-evident work log (工作日志): append-only, hash-chained."""
+
+from onenumber.worklog.models import WorkLogEntry, WorkLogHead
+from onenumber.worklog.service import VerifyResult, append, list_entries, verify
+
+__all__ = ["WorkLogEntry", "WorkLogHead", "VerifyResult", "append", "list_entries", "verify"]

@@ -1,0 +1,9 @@
+"""`onenumber` subcommands contributed by `signing`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add this package's subcommands to the `onenumber` CLI."""

@@ -1,0 +1,1 @@
+"""Tables of `signing` (imported by onenumber.models so Alembic sees them)."""

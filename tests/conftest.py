@@ -1,0 +1,121 @@
+"""Shared fixtures: the database under test (SQLite, or PostgreSQL when ONENUMBER_TEST_DATABASE_URL is
+set), settings, sessions, a local blob store, an S3 blob store when ONENUMBER_TEST_S3_ENDPOINT is set,
+and a TestClient on the whole app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+import onenumber.models  # noqa: F401
+from onenumber.db import Base, make_engine, make_sessionmaker
+from onenumber.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("ONENUMBER_TEST_DATABASE_URL")
+S3_ENDPOINT = os.environ.get("ONENUMBER_TEST_S3_ENDPOINT")
+TEST_MASTER_KEY = "test-master-key-0123456789abcdef0123456789"
+
+
+def _fresh_database_url(tmp_path: Path) -> str:
+    """A new empty database: a SQLite file, or a new PostgreSQL database on the test server."""
+    if not PG_ADMIN_URL:
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_database(url: str) -> None:
+    if not PG_ADMIN_URL or not url.startswith("postgresql"):
+        return
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database for this test (no tables yet)."""
+    url = _fresh_database_url(tmp_path)
+    yield url
+    _drop_database(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Development settings on this test's database and a local blob directory."""
+    return Settings(
+        env="development",
+        database_url=database_url,
+        storage_url=f"file://{tmp_path / 'blobs'}",
+        secret_key=TEST_MASTER_KEY,
+        issuer="http://testserver",
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """Engine on the test database with every table created."""
+    eng = make_engine(settings.database_url)
+    Base.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the test database."""
+    with make_sessionmaker(engine)() as s:
+        yield s
+
+
+@pytest.fixture
+def local_store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A LocalBlobStore in a temporary directory."""
+    from storage import LocalBlobStore
+
+    return LocalBlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def s3_store():  # type: ignore[no-untyped-def]
+    """An S3BlobStore on a fresh bucket of the test S3 server (skipped when none is configured)."""
+    if not S3_ENDPOINT:
+        pytest.skip("no S3 server configured (set ONENUMBER_TEST_S3_ENDPOINT; make test does)")
+    from storage import S3BlobStore
+
+    return S3BlobStore(
+        endpoint=S3_ENDPOINT,
+        bucket=f"t-{uuid.uuid4().hex[:12]}",
+        access_key=os.environ.get("ONENUMBER_TEST_S3_ACCESS_KEY", "onenumber"),
+        secret_key=os.environ.get("ONENUMBER_TEST_S3_SECRET_KEY", "onenumber-dev-secret"),
+        secure=False,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    """The whole platform app on the test database (tables created)."""
+    from onenumber.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """A TestClient on the whole app."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c

@@ -1,0 +1,33 @@
+"""Print the totals of the JUnit reports of `make test` (and the hardening counters, when present)."""
+
+from __future__ import annotations
+
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+
+def main(paths: list[str]) -> int:
+    """Print one line per report and the total."""
+    total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for path in paths:
+        if not Path(path).exists():
+            print(f"{path}: missing")
+            continue
+        root = ET.parse(path).getroot()
+        suite = root if root.tag == "testsuite" else root.find("testsuite")
+        if suite is None:
+            continue
+        counts = {k: int(suite.get(k, 0)) for k in total}
+        for k in total:
+            total[k] += counts[k]
+        print(f"{path}: {counts['tests']} tests, {counts['failures']} failures, {counts['errors']} errors, "
+              f"{counts['skipped']} skipped")
+    for extra in sorted(Path("test-artifacts").glob("*.summary.txt")):
+        print(extra.read_text().strip())
+    print(f"total: {total['tests']} tests, {total['failures'] + total['errors']} failed, {total['skipped']} skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

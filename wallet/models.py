@@ -1,0 +1,1 @@
+"""Tables of `wallet` (imported by onenumber.models so Alembic sees them)."""

@@ -1,0 +1,5 @@
+"""HTTP routes of `wallet`, mounted by the app factory."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
