@@ -8,9 +8,114 @@ class WalletError(Exception):
 
     code = "invalid_request"
     status_code = 400
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.field = field
         if code is not None:
             self.code = code
+
+
+class NotAuthenticated(WalletError):
+    """No bearer token, or one the token verifier rejected."""
+
+    code = "invalid_token"
+    status_code = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="onenumber"'}
+
+
+class Forbidden(WalletError):
+    """The caller is known but may not do this (never used where it would reveal a license exists)."""
+
+    code = "forbidden"
+    status_code = 403
+
+
+class NotFound(WalletError):
+    """Nothing the caller may see exists under this name."""
+
+    code = "not_found"
+    status_code = 404
+
+
+class LicenseNotFound(NotFound):
+    """No license with this identifier that the caller may see (same answer whether it exists or not)."""
+
+    code = "license_not_found"
+
+    def __init__(self, message: str = "no such license", *, field: str | None = "identifier") -> None:
+        super().__init__(message, field=field)
+
+
+class UnknownLicenseType(WalletError):
+    """The license type code names no type in the catalog."""
+
+    code = "unknown_license_type"
+    status_code = 422
+
+
+class NotIssuer(WalletError):
+    """The calling department (or its staff) does not issue this license type."""
+
+    code = "not_issuer"
+    status_code = 403
+
+
+class WrongHolderKind(WalletError):
+    """A valid number of the wrong kind: a credit code for a person's license, or the reverse."""
+
+    code = "wrong_holder_kind"
+    status_code = 422
+
+
+class InvalidHolderNumber(WalletError):
+    """The holder number is neither a valid resident ID nor a valid credit code."""
+
+    code = "invalid_holder_number"
+    status_code = 422
+
+
+class InvalidLicenseData(WalletError):
+    """License data failed its type's field schema; ``field`` and ``rule`` say where and why."""
+
+    code = "invalid_license_data"
+    status_code = 422
+
+    def __init__(self, message: str, *, field: str | None = None, rule: str = "") -> None:
+        super().__init__(message, field=field)
+        self.rule = rule
+
+
+class InvalidSchema(WalletError):
+    """A license type's field schema uses something the catalog's validator does not support."""
+
+    code = "invalid_schema"
+    status_code = 422
+
+
+class Conflict(WalletError):
+    """The request conflicts with the current state (duplicate code, reused idempotency key)."""
+
+    code = "conflict"
+    status_code = 409
+
+
+class InvalidTransition(Conflict):
+    """A lifecycle change that the license's current status does not allow."""
+
+    code = "invalid_transition"
+
+
+class StorageUnavailable(WalletError):
+    """The blob store could not keep the sealed PDF; nothing was issued."""
+
+    code = "storage_unavailable"
+    status_code = 503
+
+
+class InvalidPresentation(WalletError):
+    """A presentation token or SD-JWT that is malformed, forged or expired."""
+
+    code = "invalid_presentation"
+    status_code = 400

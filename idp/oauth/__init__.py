@@ -1,0 +1,1 @@
+"""OpenID Connect provider built on authlib: one module per protocol."""

@@ -1,0 +1,1 @@
+"""Parties: persons (resident ID), organisations (credit code), delegations, staff roles."""

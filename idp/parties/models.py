@@ -1,0 +1,94 @@
+"""Tables of parties, credentials and login throttling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onenumber.db import Base, UTCDateTime, utcnow
+
+
+class Person(Base):
+    """A natural person keyed on the resident ID (stored encrypted, looked up by blind index)."""
+
+    __tablename__ = "idp_person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sub: Mapped[str] = mapped_column(String(43), unique=True)
+    number_cipher: Mapped[str] = mapped_column(Text)
+    number_index: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_cipher: Mapped[str | None] = mapped_column(Text, nullable=True)
+    assurance: Mapped[str] = mapped_column(String(16), default="low")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Organization(Base):
+    """An organisation keyed on its unified social credit code."""
+
+    __tablename__ = "idp_organization"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_rep_id: Mapped[int | None] = mapped_column(ForeignKey("idp_person.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Delegation(Base):
+    """A person acting for an organisation as legal representative or authorised agent (委托代办)."""
+
+    __tablename__ = "idp_delegation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("idp_organization.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("idp_person.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StaffRole(Base):
+    """A staff role of a person: ``counter``, ``admin``, ``clerk``/``approver`` of a department."""
+
+    __tablename__ = "idp_staff_role"
+    __table_args__ = (UniqueConstraint("person_id", "role", "department_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("idp_person.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    department_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+
+
+class LoginThrottle(Base):
+    """Failure counter of one account (``account:<index>``) or address (``address:<ip>``)."""
+
+    __tablename__ = "idp_login_throttle"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ResetCode(Base):
+    """A one-time password-reset code handed out by counter staff (stored hashed)."""
+
+    __tablename__ = "idp_reset_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("idp_person.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

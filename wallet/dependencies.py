@@ -1,0 +1,190 @@
+"""Who is calling: a frozen :class:`Caller` built from the access-token claims (see docs/CONTRACTS.md).
+
+Wallet never reads idp tables; it trusts idp only through ``request.app.state.token_verifier``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from wallet.errors import Forbidden, NotAuthenticated
+
+# Scopes of client-credentials tokens (department systems).
+SCOPE_ISSUE = "license:issue"
+SCOPE_READ = "license:read"
+SCOPE_VERIFY = "license:verify"
+# Scopes an agent's delegation (act_for.scopes) needs for each wallet action; a legal
+# representative may do all of them. "wallet" covers every wallet action.
+DELEGATION_READ = "wallet:read"
+DELEGATION_PRESENT = "wallet:present"
+DELEGATION_GRANT = "wallet:grant"
+DELEGATION_ALL = "wallet"
+
+
+@dataclass(frozen=True)
+class ActFor:
+    """The organisation a person acts for in this token (``act_for`` claim)."""
+
+    credit_code: str
+    name: str
+    role: str
+    scopes: frozenset[str]
+    hid: str
+
+    def allows(self, action: str) -> bool:
+        """True when this delegation covers ``action`` (one of the ``DELEGATION_*`` scopes)."""
+        if self.role == "legal_representative":
+            return True
+        return DELEGATION_ALL in self.scopes or action in self.scopes
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated party behind a request: a person (maybe acting for an organisation) or a client."""
+
+    sub: str
+    party_type: str
+    client_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+    name: str | None = None
+    hid: str | None = None
+    roles: frozenset[str] = frozenset()
+    act_for: ActFor | None = None
+    department: str | None = None
+    claims: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> Caller:
+        """Build a caller from verified access-token claims."""
+        act = claims.get("act_for")
+        act_for = None
+        if isinstance(act, Mapping) and act.get("hid") and act.get("credit_code"):
+            act_for = ActFor(
+                credit_code=str(act["credit_code"]),
+                name=str(act.get("name", "")),
+                role=str(act.get("role", "agent")),
+                scopes=frozenset(str(s) for s in act.get("scopes") or ()),
+                hid=str(act["hid"]),
+            )
+        party_type = str(claims.get("party_type") or ("client" if claims.get("department") else "person"))
+        return cls(
+            sub=str(claims.get("sub", "")),
+            party_type=party_type,
+            client_id=claims.get("client_id"),
+            scopes=frozenset(str(claims.get("scope") or "").split()),
+            name=claims.get("name"),
+            hid=claims.get("hid") if party_type == "person" else None,
+            roles=frozenset(str(r) for r in claims.get("roles") or ()),
+            act_for=act_for,
+            department=claims.get("department") if party_type == "client" else None,
+            claims=dict(claims),
+        )
+
+    @property
+    def is_person(self) -> bool:
+        """True for a person's token (not a department system)."""
+        return self.party_type == "person"
+
+    @property
+    def actor(self) -> str:
+        """Work-log actor string: ``person:<sub>`` or ``client:<client_id>``."""
+        if self.is_person:
+            return f"person:{self.sub}"
+        return f"client:{self.client_id or self.sub}"
+
+    @property
+    def is_admin(self) -> bool:
+        """Platform administrator."""
+        return self.is_person and "admin" in self.roles
+
+    def staff_departments(self, *prefixes: str) -> frozenset[str]:
+        """Credit codes of departments this person works for in the given roles (``clerk``, ``approver``)."""
+        wanted = prefixes or ("clerk",)
+        codes = set()
+        for role in self.roles:
+            kind, _, code = role.partition(":")
+            if kind in wanted and code:
+                codes.add(code)
+        return frozenset(codes)
+
+    def issuing_departments(self) -> frozenset[str]:
+        """Departments on whose behalf this caller may issue and manage licenses."""
+        if self.is_person:
+            return self.staff_departments("clerk")
+        if self.department and SCOPE_ISSUE in self.scopes:
+            return frozenset({self.department})
+        return frozenset()
+
+    def reading_departments(self) -> frozenset[str]:
+        """Departments on whose behalf this caller reads licenses (by grant or as issuer)."""
+        if self.is_person:
+            return self.staff_departments("clerk", "approver")
+        if self.department and self.scopes & {SCOPE_ISSUE, SCOPE_READ, SCOPE_VERIFY}:
+            return frozenset({self.department})
+        return frozenset()
+
+    def holder_indexes(self, action: str = DELEGATION_READ) -> frozenset[str]:
+        """Holder indexes whose licenses this person may use for ``action``: their own and delegated ones."""
+        if not self.is_person:
+            return frozenset()
+        hids = {self.hid} if self.hid else set()
+        if self.act_for is not None and self.act_for.allows(action):
+            hids.add(self.act_for.hid)
+        return frozenset(hids)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def get_optional_caller(request: Request) -> Caller | None:
+    """The caller, or None for an anonymous request; a bad token is still an error."""
+    token = _bearer(request)
+    if token is None:
+        return None
+    verifier = getattr(request.app.state, "token_verifier", None)
+    if verifier is None:
+        raise NotAuthenticated("this server cannot verify access tokens (no token verifier configured)")
+    from idp.errors import IdpError
+
+    try:
+        claims = verifier(token)
+    except (IdpError, ValueError) as exc:
+        raise NotAuthenticated(f"access token rejected: {exc}") from exc
+    return Caller.from_claims(claims)
+
+
+def get_caller(request: Request) -> Caller:
+    """The authenticated caller; 401 without a valid bearer token."""
+    caller = get_optional_caller(request)
+    if caller is None:
+        raise NotAuthenticated("a bearer access token is required")
+    return caller
+
+
+def get_admin(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    """The caller, who must hold the ``admin`` role."""
+    if not caller.is_admin:
+        raise Forbidden("the admin role is required")
+    return caller
+
+
+def get_person(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    """The caller, who must be a person (holder-side endpoints)."""
+    if not caller.is_person:
+        raise Forbidden("this endpoint is for license holders; department systems use /api/licenses")
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
+OptionalCaller = Annotated[Caller | None, Depends(get_optional_caller)]
+AdminCaller = Annotated[Caller, Depends(get_admin)]
+PersonCaller = Annotated[Caller, Depends(get_person)]
