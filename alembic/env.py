@@ -1,8 +1,7 @@
 """Alembic environment: one metadata for the whole platform; URL from settings or the caller."""
 
-from alembic import context
-
 import onenumber.models  # noqa: F401  (registers every table)
+from alembic import context
 from onenumber.db import Base, make_engine
 from onenumber.settings import get_settings
 

@@ -1,9 +1,185 @@
-"""`onenumber` subcommands contributed by `idp`."""
+"""`onenumber` subcommands contributed by `idp`: clients, keys, persons."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from idp.errors import IdpError
+from onenumber.settings import Settings
+
+
+@contextmanager
+def _session() -> Iterator[tuple[Session, Settings]]:
+    from onenumber.db import make_engine, make_sessionmaker
+    from onenumber.settings import get_settings
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            yield session, settings
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except IdpError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v for v in (value or "").replace(",", " ").split() if v] or None
+
+
+@_guard
+def _clients(args: argparse.Namespace) -> int:
+    from idp.oauth import clients as service
+
+    with _session() as (session, settings):
+        if args.clients_command == "add":
+            row, secret = service.create(
+                session=session,
+                settings=settings,
+                client_id=args.client_id,
+                name=args.name or args.client_id,
+                kind=args.kind,
+                redirect_uris=_split(args.redirect_uris),
+                post_logout_redirect_uris=_split(args.post_logout_redirect_uris),
+                grant_types=_split(args.grant_types),
+                scopes=_split(args.scopes),
+                secret=args.secret,
+                backchannel_logout_uri=args.backchannel_logout_uri,
+                id_token_alg=args.id_token_alg,
+                department_code=args.department_code,
+                trusted=args.trusted,
+            )
+            print(f"client {row.client_id} ({row.kind}) registered")
+            if secret:
+                print(f"client secret (shown once): {secret}")
+        elif args.clients_command == "list":
+            rows: list[dict[str, Any]] = [
+                {
+                    "client_id": r.client_id,
+                    "name": r.name,
+                    "kind": r.kind,
+                    "grant_types": r.grant_types,
+                    "scopes": r.scopes,
+                    "redirect_uris": r.redirect_uris,
+                    "disabled": r.disabled,
+                    "department": r.department_code,
+                    "id_token_alg": r.id_token_signed_response_alg,
+                }
+                for r in service.list_all(session=session)
+            ]
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+            else:
+                for r in rows:
+                    state = " DISABLED" if r["disabled"] else ""
+                    print(f"{r['client_id']:<20} {r['kind']:<10} {' '.join(r['grant_types'])}{state}")
+        elif args.clients_command == "rotate-secret":
+            secret = service.rotate_secret(session=session, settings=settings, client_id=args.client_id)
+            print(f"new client secret for {args.client_id} (shown once): {secret}")
+        elif args.clients_command == "disable":
+            service.disable(session=session, client_id=args.client_id)
+            print(f"client {args.client_id} disabled")
+    return 0
+
+
+@_guard
+def _keys(args: argparse.Namespace) -> int:
+    from idp.keys import service
+
+    with _session() as (session, settings):
+        if args.keys_command == "rotate":
+            for alg in args.alg or list(service.ALGORITHMS):
+                row = service.rotate(session=session, settings=settings, alg=alg)
+                print(f"{alg}: new active key {row.kid}; previous key stays in JWKS until its tokens expire")
+        elif args.keys_command == "check":
+            rotated = service.scheduled_rotation(session=session, settings=settings)
+            print("rotated: " + (", ".join(rotated) if rotated else "nothing due"))
+    return 0
+
+
+@_guard
+def _persons(args: argparse.Namespace) -> int:
+    from idp.parties import service
+    from idp.parties.passwords import check_strength, hash_password
+
+    with _session() as (session, settings):
+        password = args.password or getpass.getpass("password: ")
+        rule = check_strength(password)
+        if rule:
+            print(f"error: password rejected ({rule})", file=sys.stderr)
+            return 2
+        person = service.create(
+            session=session,
+            settings=settings,
+            number=args.number,
+            name=args.name,
+            phone=args.phone,
+            password_hash=hash_password(password),
+            assurance=args.assurance,
+        )
+        for role in _split(args.roles) or []:
+            kind, _, dept = role.partition(":")
+            service.grant_role(session=session, person=person, role=kind, department_code=dept or None)
+        print(f"person {person.name} registered (sub {person.sub})")
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this package's subcommands to the `onenumber` CLI."""
+    clients = subparsers.add_parser("clients", help="OAuth / OpenID Connect clients")
+    csub = clients.add_subparsers(dest="clients_command", required=True)
+    add = csub.add_parser("add", help="register a client")
+    add.add_argument("client_id")
+    add.add_argument("--kind", choices=["web", "mobile", "kiosk", "department"], required=True)
+    add.add_argument("--name")
+    add.add_argument("--redirect-uris", help="space or comma separated, matched exactly")
+    add.add_argument("--post-logout-redirect-uris")
+    add.add_argument("--grant-types")
+    add.add_argument("--scopes")
+    add.add_argument("--secret", help="default: a random secret, printed once")
+    add.add_argument("--backchannel-logout-uri")
+    add.add_argument("--id-token-alg", choices=["ES256", "RS256"], default="ES256")
+    add.add_argument("--department-code")
+    add.add_argument("--trusted", action="store_true", help="first-party: no consent except for id_number")
+    lst = csub.add_parser("list", help="list clients")
+    lst.add_argument("--json", action="store_true")
+    csub.add_parser("rotate-secret", help="issue a new secret").add_argument("client_id")
+    csub.add_parser("disable", help="disable a client").add_argument("client_id")
+    clients.set_defaults(func=_clients)
+
+    keys = subparsers.add_parser("keys", help="token signing keys")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    rot = ksub.add_parser("rotate", help="activate new keys; old ones verify until their tokens expire")
+    rot.add_argument("--alg", action="append", choices=["ES256", "RS256"])
+    ksub.add_parser("check", help="rotate keys older than ONENUMBER_KEY_ROTATION_DAYS")
+    keys.set_defaults(func=_keys)
+
+    persons = subparsers.add_parser("persons", help="persons (accounts)")
+    psub = persons.add_subparsers(dest="persons_command", required=True)
+    padd = psub.add_parser("add", help="register a person")
+    padd.add_argument("number")
+    padd.add_argument("name")
+    padd.add_argument("--phone")
+    padd.add_argument("--password", help="default: prompt")
+    padd.add_argument("--assurance", choices=["low", "substantial", "high"], default="low")
+    padd.add_argument("--roles", help="e.g. 'counter clerk:11110000000137015K'")
+    persons.set_defaults(func=_persons)

@@ -14,7 +14,19 @@ from idp.oauth.models import (
 from idp.parties.models import Delegation, LoginThrottle, Organization, Person, ResetCode, StaffRole
 
 __all__ = [
-    "AccessToken", "AuthorizationCode", "Client", "Consent", "Delegation", "DeviceCode", "LoginThrottle",
-    "Organization", "Person", "RefreshToken", "ResetCode", "SessionClient", "SigningKey", "SsoSession",
+    "AccessToken",
+    "AuthorizationCode",
+    "Client",
+    "Consent",
+    "Delegation",
+    "DeviceCode",
+    "LoginThrottle",
+    "Organization",
+    "Person",
+    "RefreshToken",
+    "ResetCode",
+    "SessionClient",
+    "SigningKey",
+    "SsoSession",
     "StaffRole",
 ]

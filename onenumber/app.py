@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+import asyncio
+import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
+from onenumber import worklog
+from onenumber.blobs import router as blobs_router
+from onenumber.crypto import blind_index
 from onenumber.db import make_engine, make_sessionmaker
 from onenumber.errors import wire_error_handler
 from onenumber.health import router as health_router
 from onenumber.settings import Settings, get_settings
 
+log = logging.getLogger("onenumber")
 
-def open_blob_store(settings: Settings):  # type: ignore[no-untyped-def]
+
+def open_blob_store(settings: Settings) -> Any:
     """The blob store named by ``ONENUMBER_STORAGE_URL``."""
     from storage import open_store
 
-    return open_store(settings.storage_url, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key)
+    presign_secret = blind_index("presign", master_key=settings.secret_key, context="storage.presign")
+    return open_store(settings.storage_url, access_key=settings.s3_access_key,
+                      secret_key=settings.s3_secret_key, presign_secret=presign_secret)
+
+
+async def _seal_work_log(app: FastAPI, interval: float) -> None:
+    """Link new work-log entries into the hash chain every ``interval`` seconds."""
+    def seal_once() -> None:
+        with app.state.sessionmaker() as session:
+            worklog.seal(session=session)
+
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(seal_once)
+        except SQLAlchemyError as exc:  # the database may be briefly away; try again next round
+            log.warning("work-log sealing failed: %s", type(exc).__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,7 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sealer = None
+        if settings.worklog_seal_interval > 0:
+            sealer = asyncio.create_task(_seal_work_log(app, settings.worklog_seal_interval))
         yield
+        if sealer is not None:
+            sealer.cancel()
+            with suppress(asyncio.CancelledError):
+                await sealer
         engine.dispose()
 
     app = FastAPI(
@@ -42,10 +75,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.blob_store = open_blob_store(settings)
 
     from idp.errors import IdpError
+    from idp.tokens import make_token_verifier
     from signing.errors import SigningError
     from storage import StorageError
     from wallet.errors import WalletError
 
+    app.state.token_verifier = make_token_verifier(app.state, settings)
     for base in (IdpError, WalletError, SigningError, StorageError):
         app.add_exception_handler(base, wire_error_handler)
 
@@ -54,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from wallet.router import router as wallet_router
 
     app.include_router(health_router)
+    app.include_router(blobs_router)
     app.include_router(idp_router)
     app.include_router(signing_router)
     app.include_router(wallet_router)

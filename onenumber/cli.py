@@ -96,13 +96,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     from idp.cli import register as register_idp
+    from idp.identifiers.cli import register as register_identifiers
     from signing.cli import register as register_signing
     from storage.cli import register as register_storage
     from wallet.cli import register as register_wallet
 
-    for register in (register_idp, register_signing, register_storage, register_wallet):
+    for register in (register_idp, register_identifiers, register_signing, register_wallet):
         register(sub)
+    register_storage(sub, referenced_keys=_referenced_blob_keys)
     return parser
+
+
+def _referenced_blob_keys() -> set[str]:
+    """Blob keys the database still refers to (for ``onenumber storage gc``)."""
+    from onenumber.db import make_engine, make_sessionmaker
+    from wallet.blobs import referenced_blob_keys
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            return referenced_blob_keys(session)
+    finally:
+        engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,7 +34,7 @@ def readyz(request: Request) -> JSONResponse:
     except StorageError as exc:
         checks["blob_store"] = f"down: {exc}"
     down = [name for name, state in checks.items() if state != "ok"]
-    body = {"status": "ok" if not down else "unavailable", "checks": checks}
+    body: dict[str, object] = {"status": "ok" if not down else "unavailable", "checks": checks}
     if down:
         body["down"] = down
     return JSONResponse(body, status_code=503 if down else 200)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 
+from alembic import command
 from onenumber.db import Base, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     lockout_seconds: int = 900
     key_rotation_days: int = 90
+    worklog_seal_interval: float = 1.0
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

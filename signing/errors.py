@@ -54,3 +54,10 @@ class SealingFailed(SigningError):
 
     code = "sealing_failed"
     status_code = 409
+
+
+class UnsupportedMediaType(SigningError):
+    """The request body has the wrong media type."""
+
+    code = "unsupported_media_type"
+    status_code = 415

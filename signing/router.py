@@ -1,5 +1,91 @@
-"""HTTP routes of `signing`, mounted by the app factory."""
+"""HTTP routes of `signing`: the published PKI (root, CA, CRLs), the RFC 3161 TSA, PDF verification."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, Request, UploadFile
+from fastapi.responses import Response
+
+from onenumber.deps import SessionDep, SettingsDep
+from signing import service
+from signing.errors import UnsupportedMediaType, UploadTooLarge
+from signing.verify import verify_pdf
+
+router = APIRouter(tags=["signing"])
+CHUNK = 64 * 1024
+
+
+@router.get("/pki/root.pem", response_class=Response)
+def root_pem(session: SessionDep) -> Response:
+    """The platform root certificate (PEM) — trust it to check sealed PDFs offline."""
+    from signing.pki import root_pem as pem
+
+    body = pem(session=session)
+    session.commit()
+    return Response(
+        body,
+        media_type="application/x-pem-file",
+        headers={"Content-Disposition": 'attachment; filename="onenumber-root.pem"'},
+    )
+
+
+@router.get("/pki/root.der", response_class=Response)
+def root_der(session: SessionDep) -> Response:
+    """The platform root certificate (DER)."""
+    body = service.root_der(session=session)
+    session.commit()
+    return Response(body, media_type="application/pkix-cert")
+
+
+@router.get("/pki/ca.der", response_class=Response)
+def ca_der(session: SessionDep) -> Response:
+    """The seal issuing CA certificate (DER)."""
+    body = service.issuing_der(session=session)
+    session.commit()
+    return Response(body, media_type="application/pkix-cert")
+
+
+@router.get("/pki/crl.der", response_class=Response)
+def crl_der(session: SessionDep) -> Response:
+    """CRL of the seal issuing CA (seals, approvers, TSA)."""
+    body = service.crl_der(session=session)
+    session.commit()
+    return Response(body, media_type="application/pkix-crl")
+
+
+@router.get("/pki/root-crl.der", response_class=Response)
+def root_crl_der(session: SessionDep) -> Response:
+    """CRL of the root CA (issuing CAs)."""
+    body = service.crl_der(session=session, root=True)
+    session.commit()
+    return Response(body, media_type="application/pkix-crl")
+
+
+@router.post("/tsa", response_class=Response)
+async def timestamp(request: Request, session: SessionDep) -> Response:
+    """RFC 3161 timestamp authority over HTTP (§3.4)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/timestamp-query":
+        raise UnsupportedMediaType("expected Content-Type: application/timestamp-query", field="content-type")
+    body = await request.body()
+    reply = service.timestamp_reply(session=session, query=body)
+    session.commit()
+    return Response(reply, media_type="application/timestamp-reply")
+
+
+@router.post("/api/verify/pdf")
+async def verify_upload(
+    file: UploadFile, request: Request, session: SessionDep, settings: SettingsDep
+) -> dict:
+    """Verify an uploaded PDF (multipart field ``file``); the report says why it is valid or not."""
+    limit = settings.upload_limit_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise UploadTooLarge(f"the upload exceeds the limit of {limit} bytes", field="file")
+    data = bytearray()
+    while chunk := await file.read(CHUNK):
+        data += chunk
+        if len(data) > limit:
+            raise UploadTooLarge(f"the upload exceeds the limit of {limit} bytes", field="file")
+    report = await verify_pdf(session=session, pdf=bytes(data))
+    session.commit()
+    return report.to_dict()

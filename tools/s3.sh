@@ -14,9 +14,9 @@ if [ -z "$weed" ]; then
   done
 fi
 
-wait_gone() {  # wait up to ~20 s for a pid to exit
+wait_gone() {  # wait up to $2 tenths of a second for a pid to exit
   local pid=$1 i
-  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for i in $(seq 1 "$2"); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   return 1
 }
 
@@ -45,13 +45,14 @@ JSON
       -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false \
       -dir="$dir/data" \
       -master.port=$((port + 1)) -master.port.grpc=$((port + 4)) \
-      -master.volumeSizeLimitMB=256 -volume.max=0 \
+      -master.volumeSizeLimitMB=256 -volume.max=0 -master.electionTimeout=1s \
       -volume.port=$((port + 2)) -volume.port.grpc=$((port + 5)) \
       -filer -filer.port=$((port + 3)) -filer.port.grpc=$((port + 6)) \
       -s3 -s3.port="$port" -s3.port.grpc=$((port + 7)) -s3.config="$dir/s3.json" \
       -s3.port.iceberg=0 -s3.port.lance=0 \
       >"$dir/weed.log" 2>&1 </dev/null &
     echo $! >"$dir/weed.pid"
+    echo "$port" >"$dir/weed.port"
     # Ready when an unsigned S3 request is answered (403 AccessDenied proves the S3 gateway and filer are up).
     for _ in $(seq 1 600); do
       if ! kill -0 "$(cat "$dir/weed.pid")" 2>/dev/null; then
@@ -69,11 +70,21 @@ JSON
     [ -f "$dir/weed.pid" ] || exit 0
     pid=$(cat "$dir/weed.pid")
     if kill -0 "$pid" 2>/dev/null; then
-      # setsid made weed a process-group leader: signal the group so any children go too.
+      # setsid made weed a process-group leader: signal the group so any children go too. weed's graceful
+      # shutdown of `server` hangs for minutes; a throwaway test server gets 3 s, then SIGKILL.
       kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-      wait_gone "$pid" || { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; wait_gone "$pid" || true; }
+      if ! wait_gone "$pid" 30; then
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        wait_gone "$pid" 100 || { echo "SeaweedFS (pid $pid) did not exit" >&2; exit 1; }
+      fi
     fi
     rm -f "$dir/weed.pid"
+    # A killed weed leaves its unix sockets behind; they are named after its ports.
+    if [ -f "$dir/weed.port" ]; then
+      base=$(cat "$dir/weed.port")
+      for p in $(seq "$base" $((base + 7))); do rm -f /tmp/seaweedfs-*-"$p".sock; done
+      rm -f "$dir/weed.port"
+    fi
     ;;
   *) echo "usage: $0 start DIR PORT | stop DIR" >&2; exit 2 ;;
 esac

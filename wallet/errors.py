@@ -119,3 +119,10 @@ class InvalidPresentation(WalletError):
 
     code = "invalid_presentation"
     status_code = 400
+
+
+class DatabaseUnavailable(WalletError):
+    """The database failed while recording a change; the change did not happen."""
+
+    code = "database_unavailable"
+    status_code = 503

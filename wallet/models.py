@@ -1,1 +1,17 @@
 """Tables of `wallet` (imported by onenumber.models so Alembic sees them)."""
+
+import wallet.applications.tables  # noqa: F401  (service items, applications and their tables)
+from wallet.catalog.models import Department, LicenseType
+from wallet.licenses.models import AccessLog, License, LicenseEvent, LicenseSerial, UseGrant, WalletKey
+from wallet.web.models import WebSession  # noqa: F401  (server-side hall sessions)
+
+__all__ = [
+    "AccessLog",
+    "Department",
+    "License",
+    "LicenseEvent",
+    "LicenseSerial",
+    "LicenseType",
+    "UseGrant",
+    "WalletKey",
+]

@@ -1,5 +1,16 @@
-"""HTTP routes of `wallet`, mounted by the app factory."""
+"""HTTP routes of `wallet`, mounted by the app factory: one sub-router per sub-domain."""
 
 from fastapi import APIRouter
 
+from wallet.applications.router import router as applications_router
+from wallet.catalog.router import router as catalog_router
+from wallet.licenses.router import router as licenses_router
+from wallet.services.router import router as services_router
+from wallet.web import router as web_router
+
 router = APIRouter()
+router.include_router(catalog_router)
+router.include_router(licenses_router)
+router.include_router(services_router)
+router.include_router(applications_router)
+router.include_router(web_router)

@@ -6,7 +6,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
@@ -35,7 +35,7 @@ class LoadedKey:
 
 
 def _generate(alg: str, kid: str) -> ECKey | RSAKey:
-    params: dict[str, Any] = {"kid": kid, "alg": alg, "use": "sig"}
+    params: Any = {"kid": kid, "alg": alg, "use": "sig"}
     if alg == "ES256":
         return ECKey.generate_key("P-256", parameters=params, private=True)
     if alg == "RS256":
@@ -50,7 +50,9 @@ def create_key(*, session: Session, settings: Settings, alg: str) -> SigningKey:
     row = SigningKey(
         kid=kid,
         alg=alg,
-        private_cipher=encrypt_str(key.as_pem(private=True).decode(), master_key=settings.secret_key, context=_CONTEXT),
+        private_cipher=encrypt_str(
+            key.as_pem(private=True).decode(), master_key=settings.secret_key, context=_CONTEXT
+        ),
         public_jwk=key.as_dict(private=False),
         state="active",
     )
@@ -120,6 +122,22 @@ class KeyRing:
             scheduled_rotation(session=session, settings=self._settings)
             self._checked_schedule = True
 
+    def ensure_keys(self) -> None:
+        """Create a missing active key for every algorithm and run the scheduled rotation check.
+
+        Called once per process before any request transaction, so key creation never waits on
+        (or deadlocks with) a request's own write lock on SQLite.
+        """
+        with self._lock, self._factory() as session:
+            self._startup_check(session)
+            for alg in ALGORITHMS:
+                exists = session.scalars(
+                    select(SigningKey.kid).where(SigningKey.alg == alg, SigningKey.state == "active")
+                ).first()
+                if exists is None:
+                    create_key(session=session, settings=self._settings, alg=alg)
+            session.commit()
+
     def signing_key(self, alg: str = "ES256") -> LoadedKey:
         """The active key for ``alg``, generated on first use."""
         if alg not in ALGORITHMS:
@@ -172,7 +190,9 @@ class KeyRing:
             return cached[1]
         with self._factory() as session:
             rows = session.scalars(
-                select(SigningKey).where(SigningKey.state.in_(("active", "retiring"))).order_by(SigningKey.created_at)
+                select(SigningKey)
+                .where(SigningKey.state.in_(("active", "retiring")))
+                .order_by(SigningKey.created_at)
             ).all()
             keys = [dict(row.public_jwk) for row in rows if self._row_usable(row)]
         value = {"keys": keys}
@@ -181,14 +201,10 @@ class KeyRing:
 
     def key_set(self) -> KeySet:
         """A joserfc KeySet of every verification key (for tests and tooling)."""
-        return KeySet.import_key_set(self.jwks())
+        data: Any = self.jwks()
+        return KeySet.import_key_set(data)
 
     def forget(self) -> None:
         """Drop cached views (after a rotation in this process)."""
         self._active.clear()
         self._jwks = None
-
-
-def token_lifetime_end(settings: Settings) -> datetime:
-    """When a token signed now by any key expires at the latest."""
-    return utcnow() + timedelta(seconds=max(settings.access_token_ttl, settings.id_token_ttl))

@@ -10,27 +10,31 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from onenumber.db import Base, UTCDateTime
 
+_BIGINT = BigInteger().with_variant(Integer, "sqlite")
+
 
 class WorkLogEntry(Base):
-    """One entry; ``hash`` = SHA-256(prev_hash ‖ canonical JSON of the entry)."""
+    """One entry. ``seq`` is given at insert; the chain fields are set when the entry is sealed:
+    ``hash`` = SHA-256(prev_hash ‖ canonical JSON of the entry), ``position`` its place in the chain."""
 
     __tablename__ = "work_log"
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    seq: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(200), index=True)
     action: Mapped[str] = mapped_column(String(100), index=True)
     object: Mapped[str] = mapped_column(String(300), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    position: Mapped[int | None] = mapped_column(_BIGINT, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class WorkLogHead(Base):
-    """Single row holding the chain head; locked while appending so the chain never forks."""
+    """Single row holding the chain head; locked only while sealing, so the chain never forks."""
 
     __tablename__ = "work_log_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    position: Mapped[int] = mapped_column(_BIGINT)
     hash: Mapped[str] = mapped_column(String(64))

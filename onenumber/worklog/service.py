@@ -1,4 +1,10 @@
-"""Append to and verify the hash-chained work log."""
+"""Append to, seal and verify the hash-chained work log.
+
+Appending is a plain insert inside the caller's transaction, so busy paths (token issue, submission)
+never queue behind one lock. Sealing links every committed, unsealed entry into the chain, in one short
+transaction holding the head row; the app seals continuously in the background (see
+:func:`onenumber.app.create_app`) and ``verify`` seals before it checks.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +25,20 @@ from onenumber.db import utcnow
 from onenumber.worklog.models import WorkLogEntry, WorkLogHead
 
 GENESIS = "0" * 64
-# An 18-character run that looks like a resident ID number must never reach the log in clear.
+# Candidates for a clear resident ID number; each is confirmed by the real validator (checksum, area,
+# birth date) so that all-digit credit codes and serials are not mistaken for one.
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
 
 
 class WorkLogLeak(ValueError):
-    """A work-log entry carried something that looks like a clear ID number."""
+    """A work-log entry carried a clear resident ID number."""
+
+
+def contains_id_number(text: str) -> bool:
+    """True if ``text`` holds a valid resident ID number in clear."""
+    from idp.identifiers import ric
+
+    return any(ric.is_valid(m.group(0)) for m in _ID_LIKE.finditer(text))
 
 
 def _canonical(*, seq: int, at: datetime, actor: str, action: str, obj: str, details: dict[str, Any]) -> str:
@@ -43,13 +57,9 @@ def _hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical.encode()).hexdigest()
 
 
-def _ensure_head(session: Session) -> None:
-    """Create the chain head once, race-free (concurrent first appends must not collide)."""
-    values = {"id": 1, "seq": 0, "hash": GENESIS}
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(pg_insert(WorkLogHead).values(**values).on_conflict_do_nothing())
-    else:
-        session.execute(sqlite_insert(WorkLogHead).values(**values).on_conflict_do_nothing())
+def _entry_hash(prev_hash: str, row: WorkLogEntry) -> str:
+    return _hash(prev_hash, _canonical(seq=row.seq, at=row.at, actor=row.actor, action=row.action,
+                                       obj=row.object, details=row.details))
 
 
 def append(
@@ -57,29 +67,49 @@ def append(
 ) -> WorkLogEntry:
     """Append an entry inside the caller's transaction (it commits with the business change)."""
     details = json.loads(json.dumps(details or {}, default=str))
-    text = json.dumps([actor, object, details], ensure_ascii=False)
-    if _ID_LIKE.search(text):
+    if contains_id_number(json.dumps([actor, object, details], ensure_ascii=False)):
         raise WorkLogLeak(f"work-log entry for {action!r} contains a clear ID number; log a masked form")
-    _ensure_head(session)
-    # Take the write lock on the head row before reading it (PostgreSQL row lock, SQLite RESERVED
-    # lock): no other transaction can read the same head and fork the chain.
-    session.execute(update(WorkLogHead).where(WorkLogHead.id == 1).values(seq=WorkLogHead.seq))
-    head = session.execute(select(WorkLogHead).where(WorkLogHead.id == 1).with_for_update()).scalar_one()
-    seq = head.seq + 1
-    at = utcnow()
-    digest = _hash(head.hash, _canonical(seq=seq, at=at, actor=actor, action=action, obj=object, details=details))
-    entry = WorkLogEntry(
-        seq=seq, at=at, actor=actor, action=action, object=object, details=details, prev_hash=head.hash, hash=digest
-    )
+    entry = WorkLogEntry(at=utcnow(), actor=actor, action=action, object=object, details=details)
     session.add(entry)
-    head.seq, head.hash = seq, digest
     session.flush()
     return entry
 
 
+def _ensure_head(session: Session) -> None:
+    """Create the chain head once, race-free (concurrent first seals must not collide)."""
+    values = {"id": 1, "position": 0, "hash": GENESIS}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(pg_insert(WorkLogHead).values(**values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite_insert(WorkLogHead).values(**values).on_conflict_do_nothing())
+
+
+def seal(*, session: Session, batch: int = 2000) -> int:
+    """Link committed unsealed entries into the chain (in ``seq`` order); commit; return how many."""
+    sealed = 0
+    while True:
+        _ensure_head(session)
+        # Write-lock the head before reading it (PostgreSQL row lock, SQLite RESERVED lock).
+        session.execute(update(WorkLogHead).where(WorkLogHead.id == 1).values(position=WorkLogHead.position))
+        head = session.execute(select(WorkLogHead).where(WorkLogHead.id == 1)).scalar_one()
+        rows = session.execute(
+            select(WorkLogEntry).where(WorkLogEntry.position.is_(None)).order_by(WorkLogEntry.seq).limit(batch)
+        ).scalars().all()
+        position, prev = head.position, head.hash
+        for row in rows:
+            position += 1
+            row.position, row.prev_hash = position, prev
+            row.hash = prev = _entry_hash(prev, row)
+        head.position, head.hash = position, prev
+        session.commit()
+        sealed += len(rows)
+        if len(rows) < batch:
+            return sealed
+
+
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of a chain check: ``ok``, entries checked, and the first broken sequence number."""
+    """Outcome of a chain check: ``ok``, entries checked, and the ``seq`` of the first broken entry."""
 
     ok: bool
     checked: int
@@ -88,29 +118,28 @@ class VerifyResult:
 
 
 def verify(*, session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the chain from the start; report the first entry that was edited, inserted or deleted."""
-    prev_hash, expected_seq, checked, last_seq = GENESIS, 1, 0, 0
+    """Seal what is pending, then walk the chain; report the first entry edited, inserted or deleted."""
+    seal(session=session)
+    prev_hash, expected, checked, last_position, last_seq = GENESIS, 1, 0, 0, 0
     while True:
         rows = session.execute(
-            select(WorkLogEntry).where(WorkLogEntry.seq > last_seq).order_by(WorkLogEntry.seq).limit(batch)
+            select(WorkLogEntry)
+            .where(WorkLogEntry.position > last_position)
+            .order_by(WorkLogEntry.position)
+            .limit(batch)
         ).scalars().all()
         if not rows:
             break
         for row in rows:
-            if row.seq != expected_seq:
-                return VerifyResult(False, checked, expected_seq, f"entry {expected_seq} is missing")
-            if row.prev_hash != prev_hash:
-                return VerifyResult(False, checked, row.seq, "link to the previous entry is broken")
-            canonical = _canonical(
-                seq=row.seq, at=row.at, actor=row.actor, action=row.action, obj=row.object, details=row.details
-            )
-            if _hash(prev_hash, canonical) != row.hash:
+            if row.position != expected or row.prev_hash != prev_hash:
+                return VerifyResult(False, checked, row.seq, "an entry before this one was deleted or moved")
+            if _entry_hash(prev_hash, row) != row.hash:
                 return VerifyResult(False, checked, row.seq, "entry content does not match its hash")
-            prev_hash, expected_seq, last_seq = row.hash, row.seq + 1, row.seq
+            prev_hash, expected, last_position, last_seq = row.hash, expected + 1, row.position, row.seq
             checked += 1
         session.expunge_all()
     head = session.get(WorkLogHead, 1)
-    if head is not None and (head.seq != last_seq or head.hash != prev_hash):
+    if head is not None and (head.position != last_position or head.hash != prev_hash):
         return VerifyResult(False, checked, last_seq + 1, "entries after the last one were deleted")
     return VerifyResult(True, checked)
 

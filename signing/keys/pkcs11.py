@@ -15,16 +15,15 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
-from pyhanko.config.pkcs11 import TokenCriteria
-from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+from pyhanko.sign.pkcs11 import PKCS11Signer
 from pyhanko.sign.signers import Signer
 
 from signing.errors import KeyBackendError
 from signing.keys.api import GeneratedKey
 from signing.settings import SigningSettings
 
-_sessions: dict[tuple[str, str], pkcs11.Session] = {}
 _lock = threading.Lock()
+_backends: dict[tuple[str, str, str], Pkcs11KeyBackend] = {}
 
 
 class Pkcs11KeyBackend:
@@ -36,6 +35,7 @@ class Pkcs11KeyBackend:
         self.module = module
         self.token_label = token_label
         self.user_pin = user_pin
+        self._open: pkcs11.Session | None = None
 
     @classmethod
     def from_settings(cls, settings: SigningSettings | None = None) -> Pkcs11KeyBackend:
@@ -45,27 +45,22 @@ class Pkcs11KeyBackend:
             raise KeyBackendError(
                 "PKCS#11 is not configured: set ONENUMBER_PKCS11_MODULE, _TOKEN_LABEL and _USER_PIN"
             )
-        return cls(
-            module=settings.pkcs11_module,
-            token_label=settings.pkcs11_token_label,
-            user_pin=settings.pkcs11_user_pin,
-        )
+        key = (settings.pkcs11_module, settings.pkcs11_token_label, settings.pkcs11_user_pin)
+        with _lock:
+            if key not in _backends:
+                _backends[key] = cls(module=key[0], token_label=key[1], user_pin=key[2])
+            return _backends[key]
 
     def _session(self) -> pkcs11.Session:
-        key = (self.module, self.token_label)
+        # One read-write session per backend (key generation needs RW; pyHanko's helper opens RO).
         with _lock:
-            session = _sessions.get(key)
-            if session is None:
+            if self._open is None:
                 try:
-                    session = open_pkcs11_session(
-                        self.module,
-                        token_criteria=TokenCriteria(label=self.token_label),
-                        user_pin=self.user_pin,
-                    )
+                    token = pkcs11.lib(self.module).get_token(token_label=self.token_label)
+                    self._open = token.open(rw=True, user_pin=self.user_pin)
                 except (pkcs11.PKCS11Error, OSError) as exc:
-                    raise KeyBackendError(f"cannot open PKCS#11 token {self.token_label!r}: {exc}") from exc
-                _sessions[key] = session
-            return session
+                    raise KeyBackendError(f"cannot open PKCS#11 token {self.token_label!r}: {exc!r}") from exc
+            return self._open
 
     def generate(self, *, label: str) -> GeneratedKey:
         """Generate a P-256 key pair on the token under a unique label."""
@@ -98,6 +93,12 @@ class Pkcs11KeyBackend:
         """pyHanko's PKCS#11 signer over the key labelled ``key_ref``; the certificate comes from the DB."""
         if not key_ref:
             raise KeyBackendError("PKCS#11 key reference is missing")
+        # Hash in software, sign raw ECDSA on the token: SoftHSM2 and many HSMs lack CKM_ECDSA_SHA256.
         return PKCS11Signer(
-            self._session(), key_label=key_ref, signing_cert=cert, ca_chain=list(chain), other_certs_to_pull=None
+            self._session(),
+            key_label=key_ref,
+            signing_cert=cert,
+            ca_chain=list(chain),
+            other_certs_to_pull=(),
+            use_raw_mechanism=True,
         )

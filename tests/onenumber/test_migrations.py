@@ -1,8 +1,9 @@
 """Alembic migrations agree with the models and go up, down and up again (on the test database)."""
 
+from sqlalchemy import inspect
+
 from onenumber import migrations
 from onenumber.db import make_engine
-from sqlalchemy import inspect
 
 
 def _tables(url: str) -> set[str]:

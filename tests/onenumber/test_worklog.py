@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from onenumber.cli import main as cli_main
 from onenumber.db import make_sessionmaker
 from onenumber.settings import Settings, get_settings
-from onenumber.worklog import WorkLogEntry, append, list_entries, verify
+from onenumber.worklog import WorkLogEntry, append, list_entries, seal, verify
 from onenumber.worklog.service import WorkLogLeak
 
 
@@ -17,6 +17,7 @@ def _fill(session: Session, n: int = 5) -> None:
     for i in range(n):
         append(session=session, actor="person:abc", action="test.act", object=f"thing:{i}", details={"i": i, "名": "张*三"})
     session.commit()
+    assert seal(session=session) == n
 
 
 def test_chain_verifies(session: Session) -> None:
@@ -39,7 +40,7 @@ def test_deletion_is_detected(session: Session) -> None:
     session.execute(delete(WorkLogEntry).where(WorkLogEntry.seq == 2))
     session.commit()
     result = verify(session=session)
-    assert not result.ok and result.broken_at == 2
+    assert not result.ok and result.broken_at == 3 and "deleted" in (result.reason or "")
 
 
 def test_deleting_the_tail_is_detected(session: Session) -> None:
@@ -51,14 +52,36 @@ def test_deleting_the_tail_is_detected(session: Session) -> None:
 
 def test_insertion_is_detected(session: Session) -> None:
     _fill(session)
-    row = session.execute(select(WorkLogEntry).where(WorkLogEntry.seq == 5)).scalar_one()
+    row = session.execute(select(WorkLogEntry).where(WorkLogEntry.seq == 3)).scalar_one()
     at, prev_hash = row.at, row.prev_hash
-    session.execute(update(WorkLogEntry).where(WorkLogEntry.seq == 5).values(seq=6))
+    for seq in (5, 4, 3):
+        session.execute(update(WorkLogEntry).where(WorkLogEntry.seq == seq).values(position=seq + 1))
     session.expunge_all()
-    session.add(WorkLogEntry(seq=5, at=at, actor="x", action="forged", object="o", details={},
-                             prev_hash=prev_hash, hash="f" * 64))
+    session.add(WorkLogEntry(seq=100, at=at, actor="x", action="forged", object="o", details={},
+                             position=3, prev_hash=prev_hash, hash="f" * 64))
     session.commit()
-    assert verify(session=session).broken_at == 5
+    assert verify(session=session).broken_at == 100
+
+
+def test_unsealed_entries_are_sealed_in_order(session: Session) -> None:
+    _fill(session, 2)
+    append(session=session, actor="system", action="late", object="o:late")
+    session.commit()
+    assert seal(session=session) == 1
+    assert seal(session=session) == 0
+    result = verify(session=session)
+    assert result.ok and result.checked == 3
+
+
+def test_contains_id_number_is_precise() -> None:
+    from onenumber.worklog.service import contains_id_number
+
+    assert contains_id_number("holder 11010519491231002X")
+    assert contains_id_number('{"n": "110102199101010078"}')
+    # an all-digit credit code (示例市民政局) and serials are not ID numbers
+    assert not contains_id_number("dept 111100000001370319")
+    assert not contains_id_number("110102199101010079")
+    assert not contains_id_number("1101**********0078")
 
 
 def test_refuses_clear_id_numbers(session: Session) -> None:

@@ -18,8 +18,17 @@ from wallet.errors import InvalidLicenseData, InvalidSchema
 
 _TYPES = {"string", "integer", "number", "boolean"}
 _PROPERTY_KEYS = {
-    "type", "format", "enum", "minLength", "maxLength", "pattern", "minimum", "maximum",
-    "title", "title_en", "description",
+    "type",
+    "format",
+    "enum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "title",
+    "title_en",
+    "description",
 }
 _TOP_KEYS = {"type", "properties", "required", "additionalProperties", "title", "description", "$schema"}
 
@@ -27,7 +36,9 @@ _TOP_KEYS = {"type", "properties", "required", "additionalProperties", "title", 
 def check_schema(schema: Any) -> dict[str, Any]:
     """Return ``schema`` if it stays within the supported subset, else raise :class:`InvalidSchema`."""
     if not isinstance(schema, dict) or schema.get("type") != "object":
-        raise InvalidSchema("a field schema must be an object schema: {\"type\": \"object\", ...}", field="schema")
+        raise InvalidSchema(
+            'a field schema must be an object schema: {"type": "object", ...}', field="schema"
+        )
     unknown = set(schema) - _TOP_KEYS
     if unknown:
         raise InvalidSchema(f"unsupported schema keywords: {sorted(unknown)}", field="schema")
@@ -98,7 +109,7 @@ def _check_value(name: str, prop: dict[str, Any], value: Any) -> Any:
 
 
 def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
-    """Check ``data`` against ``schema``; return the cleaned data in schema order, or raise the first error."""
+    """Check ``data`` against ``schema``; return the cleaned data or raise the first error."""
     if not isinstance(data, dict):
         raise InvalidLicenseData("data must be an object", field="data", rule="type")
     props: dict[str, Any] = schema.get("properties", {})
@@ -122,4 +133,7 @@ def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
 def labels(schema: dict[str, Any], *, lang: str = "zh") -> dict[str, str]:
     """Display label of each property (``title`` / ``title_en``, falling back to the name)."""
     key = "title_en" if lang == "en" else "title"
-    return {name: str(prop.get(key) or prop.get("title") or name) for name, prop in schema.get("properties", {}).items()}
+    return {
+        name: str(prop.get(key) or prop.get("title") or name)
+        for name, prop in schema.get("properties", {}).items()
+    }

@@ -39,7 +39,7 @@ class Validity(BaseModel):
 class LicenseTypeIn(BaseModel):
     """A license type to add to the catalog."""
 
-    type_code: str = Field(min_length=21, max_length=21, description="issuer-defining credit code + 3 digits")
+    type_code: str = Field(min_length=1, max_length=32, description="GB/T 36904 type code, 0-9A-Z")
     name: str = Field(min_length=1, max_length=200)
     name_en: str = Field(default="", max_length=200)
     issuer_code: str = Field(min_length=18, max_length=18)
@@ -72,9 +72,16 @@ class LicenseTypeOut(BaseModel):
     def of(cls, row: Any) -> LicenseTypeOut:
         """Build from a :class:`wallet.catalog.models.LicenseType`."""
         return cls(
-            type_code=row.type_code, name=row.name, name_en=row.name_en,
-            issuer=DepartmentOut.model_validate(row.issuer), holder_kind=row.holder_kind,
-            holder_code_type=row.holder_code_type, schema_=row.field_schema, validity=row.validity,
-            reuse_class=row.reuse_class, description=row.description, active=row.active,
+            type_code=row.type_code,
+            name=row.name,
+            name_en=row.name_en,
+            issuer=DepartmentOut.model_validate(row.issuer),
+            holder_kind=row.holder_kind,
+            holder_code_type=row.holder_code_type,
+            schema_=row.field_schema,
+            validity=row.validity,
+            reuse_class=row.reuse_class,
+            description=row.description,
+            active=row.active,
             created_at=row.created_at,
         )

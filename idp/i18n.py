@@ -1,0 +1,172 @@
+"""A small dictionary-based i18n for the idp pages: zh-CN by default, English via ?lang=en or cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGS = ("zh-CN", "en")
+LANG_COOKIE = "lang"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "brand": {"zh-CN": "一号通 统一身份认证", "en": "OneNumber sign-in"},
+    "switch_lang": {"zh-CN": "English", "en": "中文"},
+    "login_title": {"zh-CN": "登录", "en": "Sign in"},
+    "number": {"zh-CN": "证件号码", "en": "ID number"},
+    "number_hint": {"zh-CN": "18 位居民身份证号码", "en": "18-character resident ID number"},
+    "password": {"zh-CN": "密码", "en": "Password"},
+    "login_button": {"zh-CN": "登录", "en": "Sign in"},
+    "login_failed": {"zh-CN": "证件号码或密码错误", "en": "The ID number or password is wrong."},
+    "locked": {
+        "zh-CN": "尝试次数过多，账户已暂时锁定，请稍后再试",
+        "en": "Too many attempts. The account is locked for a while; please try again later.",
+    },
+    "register_link": {"zh-CN": "注册新账户", "en": "Create an account"},
+    "reset_link": {"zh-CN": "忘记密码", "en": "Forgot password"},
+    "totp_title": {"zh-CN": "动态验证码", "en": "One-time code"},
+    "totp_intro": {
+        "zh-CN": "该服务需要更高的安全级别，请输入身份验证器上的 6 位动态码。",
+        "en": "This service needs a higher level of assurance. "
+        "Enter the 6-digit code from your authenticator.",
+    },
+    "totp_code": {"zh-CN": "动态验证码", "en": "One-time code"},
+    "totp_failed": {"zh-CN": "动态验证码不正确", "en": "The one-time code is not correct."},
+    "continue": {"zh-CN": "继续", "en": "Continue"},
+    "select_title": {"zh-CN": "选择办事身份", "en": "Act as"},
+    "select_intro": {
+        "zh-CN": "您可以以个人身份办事，或代表以下单位办事。",
+        "en": "You can act for yourself or for one of these organisations.",
+    },
+    "myself": {"zh-CN": "本人", "en": "Myself"},
+    "role_legal_representative": {"zh-CN": "法定代表人", "en": "legal representative"},
+    "role_agent": {"zh-CN": "经办人", "en": "authorised agent"},
+    "consent_title": {"zh-CN": "授权确认", "en": "Allow access"},
+    "consent_intro": {"zh-CN": "{client} 请求获取您的以下信息：", "en": "{client} asks for:"},
+    "scope_openid": {"zh-CN": "您的账户标识", "en": "your account identifier"},
+    "scope_profile": {"zh-CN": "姓名", "en": "your name"},
+    "scope_id_number": {"zh-CN": "证件号码", "en": "your ID number"},
+    "scope_phone": {"zh-CN": "手机号码", "en": "your phone number"},
+    "scope_offline_access": {"zh-CN": "在您离开后继续访问", "en": "access while you are away"},
+    "allow": {"zh-CN": "同意", "en": "Allow"},
+    "deny": {"zh-CN": "拒绝", "en": "Deny"},
+    "device_title": {"zh-CN": "设备登录", "en": "Sign in on a device"},
+    "device_intro": {
+        "zh-CN": "请输入自助终端上显示的验证码。",
+        "en": "Enter the code shown on the self-service kiosk.",
+    },
+    "user_code": {"zh-CN": "验证码", "en": "Code"},
+    "device_confirm": {
+        "zh-CN": "是否允许 {client} 以您的身份登录？验证码：{code}",
+        "en": "Let {client} sign in as you? Code: {code}",
+    },
+    "device_unknown": {
+        "zh-CN": "验证码不存在或已过期，请在终端上重新获取。",
+        "en": "This code is unknown or has expired. Get a new one on the kiosk.",
+    },
+    "device_done": {"zh-CN": "已完成，请回到终端继续操作。", "en": "Done. Please continue on the kiosk."},
+    "device_denied": {"zh-CN": "已拒绝该设备的登录请求。", "en": "You refused the device's request."},
+    "sessions_title": {"zh-CN": "我的登录会话", "en": "My sessions"},
+    "session_current": {"zh-CN": "当前会话", "en": "this session"},
+    "session_started": {"zh-CN": "登录时间", "en": "signed in"},
+    "session_level": {"zh-CN": "认证级别", "en": "level"},
+    "logout_session": {"zh-CN": "退出该会话", "en": "Log out this session"},
+    "logout_everywhere": {"zh-CN": "退出所有设备", "en": "Log out everywhere"},
+    "logout_title": {"zh-CN": "退出登录", "en": "Log out"},
+    "logout_confirm": {"zh-CN": "确定要退出登录吗？", "en": "Do you want to log out?"},
+    "logged_out": {"zh-CN": "您已退出登录。", "en": "You are logged out."},
+    "register_title": {"zh-CN": "注册", "en": "Create an account"},
+    "name": {"zh-CN": "姓名", "en": "Name"},
+    "phone": {"zh-CN": "手机号码", "en": "Phone"},
+    "password_rule": {
+        "zh-CN": "至少 8 位，包含大写字母、小写字母、数字、符号中的三类",
+        "en": "At least 8 characters from three of: upper case, lower case, digits, symbols",
+    },
+    "register_button": {"zh-CN": "注册", "en": "Create account"},
+    "registered": {"zh-CN": "注册成功，请登录。", "en": "Your account is ready. Please sign in."},
+    "reset_title": {"zh-CN": "重置密码", "en": "Reset password"},
+    "reset_intro": {
+        "zh-CN": "请输入窗口工作人员发放的一次性重置码，或身份验证器上的动态码。",
+        "en": "Enter the one-time reset code from counter staff, or the code from your authenticator.",
+    },
+    "reset_code": {"zh-CN": "重置码或动态码", "en": "Reset code or one-time code"},
+    "new_password": {"zh-CN": "新密码", "en": "New password"},
+    "reset_button": {"zh-CN": "重置密码", "en": "Reset password"},
+    "reset_failed": {
+        "zh-CN": "证件号码或重置码不正确，或重置码已失效",
+        "en": "The ID number or code is wrong, or the code has expired.",
+    },
+    "reset_done": {
+        "zh-CN": "密码已重置，请使用新密码登录。",
+        "en": "Your password was reset. Please sign in.",
+    },
+    "error_title": {"zh-CN": "无法完成请求", "en": "This request cannot be completed"},
+    "error_back": {
+        "zh-CN": "请返回原来的应用重新开始。如果问题持续，请联系该应用的管理员。",
+        "en": "Please go back to the application and start again. "
+        "If it keeps happening, contact its administrator.",
+    },
+    "csrf_failed": {
+        "zh-CN": "页面已过期，请刷新后重试。",
+        "en": "This page has expired. Please reload it and try again.",
+    },
+    "err_invalid_request": {
+        "zh-CN": "登录请求不完整或有误（例如回调地址未登记）。",
+        "en": "The sign-in request is incomplete or wrong (for example an unregistered return address).",
+    },
+    "err_invalid_client": {
+        "zh-CN": "发起登录的应用未登记或已停用。",
+        "en": "The application that sent you here is not registered or has been disabled.",
+    },
+    "err_unsupported_response_type": {
+        "zh-CN": "不支持该登录方式。",
+        "en": "This kind of sign-in request is not supported.",
+    },
+    "err_unauthorized_client": {
+        "zh-CN": "该应用无权使用此登录方式。",
+        "en": "This application may not use this kind of sign-in.",
+    },
+    "field_errors": {"zh-CN": "请修改以下内容：", "en": "Please correct the following:"},
+    "login_required_page": {"zh-CN": "请先登录。", "en": "Please sign in first."},
+}
+
+# Field-rule messages (registration).
+RULES: dict[str, dict[str, str]] = {
+    "length": {"zh-CN": "长度不正确", "en": "has the wrong length"},
+    "charset": {"zh-CN": "含有不允许的字符", "en": "contains characters that are not allowed"},
+    "checksum": {"zh-CN": "校验位不正确", "en": "has a wrong check character"},
+    "area": {"zh-CN": "地区代码不存在", "en": "has an unknown area code"},
+    "birth_date": {"zh-CN": "出生日期不正确", "en": "has an impossible birth date"},
+    "component": {"zh-CN": "某一部分不正确", "en": "has an invalid part"},
+    "registered": {"zh-CN": "已注册", "en": "is already registered"},
+    "too_short": {"zh-CN": "太短（至少 8 位）", "en": "is too short (at least 8 characters)"},
+    "too_simple": {"zh-CN": "太简单", "en": "is too simple"},
+    "format": {"zh-CN": "格式不正确", "en": "has the wrong format"},
+    "required": {"zh-CN": "必填", "en": "is required"},
+}
+
+
+def pick_lang(query_lang: str | None, cookie_lang: str | None, accept: str | None = None) -> str:
+    """``?lang=`` wins, then the cookie; zh-CN otherwise."""
+    for value in (query_lang, cookie_lang):
+        if value:
+            if value.lower().startswith("en"):
+                return "en"
+            if value.lower().startswith("zh"):
+                return "zh-CN"
+    return "zh-CN"
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``t(key, **values)`` for ``lang`` (falls back to zh-CN, then to the key)."""
+
+    def t(key: str, **values: str) -> str:
+        entry = MESSAGES.get(key)
+        text = (entry.get(lang) or entry.get("zh-CN") or key) if entry else key
+        return text.format(**values) if values else text
+
+    return t
+
+
+def rule_text(rule: str | None, lang: str) -> str:
+    """Human wording of a broken field rule."""
+    entry = RULES.get(rule or "format", RULES["format"])
+    return entry.get(lang, entry["zh-CN"])

@@ -1,0 +1,152 @@
+"""The authorization endpoint's decisions: OIDC Core §3.1.2 (prompt, max_age, acr_values) and consent.
+
+https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
+
+Framework-free: given a validated request and the browser's SSO session, say whether to redirect
+with a code or an error, show an error page, or ask the user something first.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError, InteractionRequiredError, LoginRequiredError
+from sqlalchemy import select
+
+from idp.oauth.claims import principal_for
+from idp.oauth.models import Consent, SsoSession
+from idp.oauth.server import OneNumberServer
+from idp.parties.models import Person
+from idp.sessions import ACR_RANK
+from idp.tokens import epoch
+from onenumber import worklog
+
+ALWAYS_CONSENTED = {"openid"}
+SENSITIVE = {"id_number"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``redirect`` (to ``location``), ``error_page`` (``error``/``description``) or ``interact``."""
+
+    kind: str
+    location: str | None = None
+    interaction: str | None = None
+    error: str | None = None
+    description: str | None = None
+    scopes: tuple[str, ...] = ()
+    client_name: str | None = None
+
+
+def _error_outcome(server: OneNumberServer, request: Any, error: OAuth2Error) -> Outcome:
+    error.state = request.payload.state
+    if getattr(error, "redirect_uri", None):
+        status, _, headers = server.handle_error_response(request, error)
+        return Outcome(kind="redirect", location=dict(headers)["Location"])
+    # RFC 6749 §4.1.2.1: never redirect to an unverified redirect URI.
+    return Outcome(kind="error_page", error=error.error, description=error.get_error_description())
+
+
+def scopes_needing_consent(
+    server: OneNumberServer, *, person: Person, client: Any, scope: str, forced: bool
+) -> list[str]:
+    """Requested scopes the person has not granted this client yet (all of them when ``forced``)."""
+    requested = [s for s in scope.split() if s not in ALWAYS_CONSENTED]
+    if forced:
+        return requested
+    relevant = [s for s in requested if s in SENSITIVE or not client.row.trusted]
+    if not relevant:
+        return []
+    consent = server.session.scalars(
+        select(Consent).where(Consent.person_id == person.id, Consent.client_id == client.client_id)
+    ).first()
+    granted = set(consent.scopes) if consent else set()
+    return [s for s in relevant if s not in granted]
+
+
+def record_consent(server: OneNumberServer, *, person: Person, client_id: str, scopes: list[str]) -> None:
+    """Remember that ``person`` granted ``scopes`` to the client."""
+    row = server.session.scalars(
+        select(Consent).where(Consent.person_id == person.id, Consent.client_id == client_id)
+    ).first()
+    if row is None:
+        row = Consent(person_id=person.id, client_id=client_id, scopes=[])
+        server.session.add(row)
+    row.scopes = sorted(set(row.scopes) | set(scopes))
+    worklog.append(
+        session=server.session,
+        actor=f"person:{person.sub}",
+        action="consent.grant",
+        object=f"client:{client_id}",
+        details={"scopes": sorted(scopes)},
+    )
+    server.session.flush()
+
+
+def authorize(
+    server: OneNumberServer,
+    request: Any,
+    *,
+    sso: SsoSession | None,
+    fresh_login: bool = False,
+    consent_given: bool | None = None,
+) -> Outcome:
+    """Decide the answer to an authorization request (see module docstring)."""
+    try:
+        grant = server.get_consent_grant(request, end_user=None)
+    except OAuth2Error as error:
+        return _error_outcome(server, request, error)
+    redirect_uri = grant.redirect_uri
+    client = request.client
+    data = request.payload.data
+    prompts = set((data.get("prompt") or "").split())
+    try:
+        if "none" in prompts and len(prompts) > 1:
+            raise InvalidRequestError("prompt=none cannot be combined", redirect_uri=redirect_uri)
+        max_age = data.get("max_age")
+        if max_age is not None and not str(max_age).isdigit():
+            raise InvalidRequestError("max_age must be a number of seconds", redirect_uri=redirect_uri)
+        silent = "none" in prompts
+        if sso is None:
+            if silent:
+                raise LoginRequiredError(redirect_uri=redirect_uri)
+            return Outcome(kind="interact", interaction="login")
+        stale = max_age is not None and time.time() - epoch(sso.auth_time) > int(max_age)
+        if ("login" in prompts or stale) and not fresh_login:
+            if silent:
+                raise LoginRequiredError(redirect_uri=redirect_uri)
+            return Outcome(kind="interact", interaction="login")
+        person = server.session.get(Person, sso.person_id)
+        if person is None:
+            raise LoginRequiredError(redirect_uri=redirect_uri)
+        wanted = max((ACR_RANK.get(v, 0) for v in (data.get("acr_values") or "").split()), default=0)
+        if wanted > ACR_RANK.get(sso.acr, 0) and person.totp_cipher and "otp" not in sso.amr:
+            if silent:
+                raise InteractionRequiredError(redirect_uri=redirect_uri)
+            return Outcome(kind="interact", interaction="totp")
+        if consent_given is False:
+            status, _, headers = server.create_authorization_response(request, grant_user=None, grant=grant)
+            return Outcome(kind="redirect", location=dict(headers)["Location"])
+        if consent_given is None:
+            pending = scopes_needing_consent(
+                server, person=person, client=client, scope=request.scope, forced="consent" in prompts
+            )
+            if pending:
+                if silent:
+                    raise ConsentRequiredError(redirect_uri=redirect_uri)
+                return Outcome(
+                    kind="interact", interaction="consent", scopes=tuple(pending), client_name=client.row.name
+                )
+        else:
+            record_consent(server, person=person, client_id=client.client_id, scopes=request.scope.split())
+    except OAuth2Error as error:
+        return _error_outcome(server, request, error)
+    facts = {"acr": sso.acr, "amr": sso.amr, "auth_time": epoch(sso.auth_time), "act_for": sso.act_for}
+    principal = principal_for(
+        session=server.session, settings=server.settings, person=person, sid=sso.sid, facts=facts
+    )
+    status, _, headers = server.create_authorization_response(request, grant_user=principal, grant=grant)
+    return Outcome(kind="redirect", location=dict(headers)["Location"])

@@ -1,0 +1,52 @@
+"""Claims about a person released to clients (ID token, userinfo), by scope.
+
+OpenID Connect Core 1.0 §5.4 (scope claims): https://openid.net/specs/openid-connect-core-1_0.html#ScopeClaims
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from idp.parties import service as party_service
+from idp.parties.models import Person
+from idp.tokens import Principal
+from onenumber.settings import Settings
+
+
+def principal_for(
+    *, session: Session, settings: Settings, person: Person, sid: str | None, facts: dict[str, Any]
+) -> Principal:
+    """Rebuild the principal of ``person`` from stored login facts (acr, amr, auth_time, act_for)."""
+    return Principal(
+        person_id=person.id,
+        sub=person.sub,
+        name=person.name,
+        hid=person.number_index,
+        acr=facts.get("acr", "low"),
+        amr=list(facts.get("amr", ["pwd"])),
+        auth_time=int(facts.get("auth_time", 0)),
+        sid=sid,
+        roles=party_service.roles_of(session=session, person=person),
+        act_for=facts.get("act_for"),
+    )
+
+
+def user_claims(*, session: Session, settings: Settings, principal: Principal, scope: str) -> dict[str, Any]:
+    """Claims for ``scope``: ``id_number`` only under its own scope (consented at /authorize)."""
+    scopes = set(scope.split())
+    claims: dict[str, Any] = {"sub": principal.sub, "party_type": "person"}
+    person = session.get(Person, principal.person_id)
+    if person is None:
+        return claims
+    if "profile" in scopes:
+        claims["name"] = person.name
+        claims["assurance"] = person.assurance
+    if "phone" in scopes and person.phone:
+        claims["phone_number"] = person.phone
+    if "id_number" in scopes:
+        claims["id_number"] = party_service.number_of(person, settings=settings)
+    if principal.act_for:
+        claims["act_for"] = {k: v for k, v in principal.act_for.items() if k != "hid"}
+    return claims

@@ -1,0 +1,168 @@
+"""OAuth clients: registration, hashed secrets, and the authlib ``ClientMixin`` view of a row."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from authlib.oauth2.rfc6749 import ClientMixin
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from idp.errors import InvalidField, NotFound
+from idp.oauth.models import Client
+from onenumber.crypto import blind_index
+from onenumber.settings import Settings
+
+KINDS = ("web", "mobile", "kiosk", "department")
+PUBLIC_KINDS = ("mobile", "kiosk")
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+DEFAULT_GRANTS = {
+    "web": ["authorization_code", "refresh_token"],
+    "mobile": ["authorization_code", "refresh_token"],
+    "kiosk": [DEVICE_GRANT],
+    "department": ["client_credentials"],
+}
+
+
+def hash_secret(secret: str, *, settings: Settings) -> str:
+    """Keyed hash of a client secret (secrets are random, so a fast keyed hash suffices)."""
+    return blind_index(secret, master_key=settings.secret_key, context="client.secret")
+
+
+@dataclass
+class OAuthClient(ClientMixin):  # type: ignore[misc]
+    """authlib's view of a client row (detached, safe to use across threads)."""
+
+    row: Client
+    settings: Settings
+
+    @property
+    def client_id(self) -> str:
+        return self.row.client_id
+
+    @property
+    def is_public(self) -> bool:
+        return self.row.secret_hash is None
+
+    @property
+    def id_token_signed_response_alg(self) -> str:
+        return self.row.id_token_signed_response_alg
+
+    def get_client_id(self) -> str:
+        return self.row.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        uris = self.row.redirect_uris
+        return uris[0] if len(uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        # Strict: a scope the client may not ask for is an error (invalid_scope), never silently dropped.
+        if not scope:
+            return " ".join(self.row.scopes)
+        requested = scope.split()
+        if any(s not in self.row.scopes for s in requested):
+            return None
+        return " ".join(dict.fromkeys(requested))
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.row.redirect_uris  # exact match, RFC 9700 §4.1.3
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if self.row.secret_hash is None:
+            return False
+        return hmac.compare_digest(self.row.secret_hash, hash_secret(client_secret, settings=self.settings))
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.is_public:
+            return method == "none"
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and "authorization_code" in self.row.grant_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.row.grant_types
+
+
+def get(*, session: Session, client_id: str) -> Client | None:
+    """The client row, or None."""
+    return session.get(Client, client_id)
+
+
+def list_all(*, session: Session) -> list[Client]:
+    """Every client, by id."""
+    return list(session.scalars(select(Client).order_by(Client.client_id)))
+
+
+def create(
+    *,
+    session: Session,
+    settings: Settings,
+    client_id: str,
+    name: str,
+    kind: str,
+    redirect_uris: list[str] | None = None,
+    post_logout_redirect_uris: list[str] | None = None,
+    grant_types: list[str] | None = None,
+    scopes: list[str] | None = None,
+    secret: str | None = None,
+    backchannel_logout_uri: str | None = None,
+    id_token_alg: str = "ES256",
+    department_code: str | None = None,
+    trusted: bool = False,
+) -> tuple[Client, str | None]:
+    """Register a client; confidential kinds get a secret (generated unless given). Returns (row, secret)."""
+    if kind not in KINDS:
+        raise InvalidField(f"kind must be one of {', '.join(KINDS)}", field="kind", rule="choice")
+    if id_token_alg not in ("ES256", "RS256"):
+        raise InvalidField("id_token_alg must be ES256 or RS256", field="id_token_alg", rule="choice")
+    if session.get(Client, client_id) is not None:
+        raise InvalidField("client id already registered", field="client_id", rule="unique")
+    if kind == "department" and not department_code:
+        raise InvalidField("a department system client needs its department code", field="department_code")
+    if kind in PUBLIC_KINDS:
+        secret = None
+    else:
+        secret = secret or secrets.token_urlsafe(32)
+    row = Client(
+        client_id=client_id,
+        name=name,
+        kind=kind,
+        secret_hash=hash_secret(secret, settings=settings) if secret else None,
+        redirect_uris=redirect_uris or [],
+        post_logout_redirect_uris=post_logout_redirect_uris or [],
+        grant_types=grant_types or DEFAULT_GRANTS[kind],
+        scopes=scopes or ["openid", "profile"],
+        backchannel_logout_uri=backchannel_logout_uri,
+        id_token_signed_response_alg=id_token_alg,
+        department_code=department_code,
+        trusted=trusted,
+    )
+    session.add(row)
+    session.flush()
+    return row, secret
+
+
+def rotate_secret(*, session: Session, settings: Settings, client_id: str) -> str:
+    """Give a confidential client a new secret (the old one stops working at once)."""
+    row = session.get(Client, client_id)
+    if row is None:
+        raise NotFound(f"no client {client_id}")
+    if row.kind in PUBLIC_KINDS:
+        raise InvalidField("public clients have no secret", field="client_id", rule="public")
+    secret = secrets.token_urlsafe(32)
+    row.secret_hash = hash_secret(secret, settings=settings)
+    session.flush()
+    return secret
+
+
+def disable(*, session: Session, client_id: str) -> Client:
+    """Disable a client: it can no longer authenticate or receive codes."""
+    row = session.get(Client, client_id)
+    if row is None:
+        raise NotFound(f"no client {client_id}")
+    row.disabled = True
+    session.flush()
+    return row

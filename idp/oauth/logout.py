@@ -1,0 +1,168 @@
+"""Logout: OpenID Connect RP-Initiated Logout 1.0 and Back-Channel Logout 1.0.
+
+https://openid.net/specs/openid-connect-rpinitiated-1_0.html ·
+https://openid.net/specs/openid-connect-backchannel-1_0.html
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from sqlalchemy.orm import Session
+
+from idp import sessions as sso
+from idp.errors import IdpError
+from idp.keys.service import KeyRing
+from idp.oauth.models import Client, SsoSession
+from idp.tokens import _kid_of, sign
+from onenumber import worklog
+from onenumber.settings import Settings
+
+log = logging.getLogger(__name__)
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+RETRY_DELAYS = (0.0, 0.5, 2.0)  # three attempts
+_EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="idp-backchannel")
+
+
+@dataclass(frozen=True)
+class EndSession:
+    """A validated end-session request: the session to end and where to send the browser."""
+
+    sid: str | None
+    client_id: str | None
+    redirect_to: str | None
+
+
+def id_token_hint_claims(hint: str, *, keyring: KeyRing, settings: Settings) -> dict[str, Any]:
+    """Claims of an ID token we issued; expiry is not checked (RP-Initiated §2: it may have expired)."""
+    kid = _kid_of(hint)
+    key = keyring.verification_key(kid) if kid else None
+    if key is None:
+        raise IdpError("id_token_hint was not issued by this provider", field="id_token_hint")
+    try:
+        claims = jwt.decode(hint, key.key, algorithms=[key.alg]).claims
+    except (JoseError, ValueError) as exc:
+        raise IdpError("id_token_hint is not a valid ID token", field="id_token_hint") from exc
+    if claims.get("iss") != settings.issuer:
+        raise IdpError("id_token_hint was issued by another provider", field="id_token_hint")
+    return claims
+
+
+def validate_end_session(
+    *,
+    session: Session,
+    settings: Settings,
+    keyring: KeyRing,
+    params: dict[str, str],
+    current: SsoSession | None,
+) -> EndSession:
+    """§2–3: check id_token_hint, client_id and that post_logout_redirect_uri is registered (exactly)."""
+    client_id = params.get("client_id")
+    sid = current.sid if current else None
+    hint = params.get("id_token_hint")
+    if hint:
+        claims = id_token_hint_claims(hint, keyring=keyring, settings=settings)
+        aud = claims.get("aud")
+        hinted_client = aud if isinstance(aud, str) else (aud[0] if aud else None)
+        if client_id and client_id != hinted_client:
+            raise IdpError("client_id does not match id_token_hint", field="client_id")
+        client_id = hinted_client
+        sid = claims.get("sid") or sid
+    redirect_to = None
+    uri = params.get("post_logout_redirect_uri")
+    if uri:
+        client = session.get(Client, client_id) if client_id else None
+        if client is None or uri not in client.post_logout_redirect_uris:
+            raise IdpError(
+                "post_logout_redirect_uri is not registered for this client", field="post_logout_redirect_uri"
+            )
+        state = params.get("state")
+        redirect_to = uri + (("&" if "?" in uri else "?") + urlencode({"state": state}) if state else "")
+    return EndSession(sid=sid, client_id=client_id, redirect_to=redirect_to)
+
+
+def end_session(
+    *, session: Session, settings: Settings, keyring: KeyRing, sid: str, actor: str | None = None
+) -> list[Future[bool]]:
+    """Revoke the session and its refresh tokens; notify every client of it over the back channel."""
+    row = session.get(SsoSession, sid)
+    if row is None or row.revoked_at is not None:
+        return []
+    sso.revoke(session=session, row=row)
+    worklog.append(
+        session=session,
+        actor=actor or f"person:{_sub(session, row)}",
+        action="logout",
+        object=f"session:{sid}",
+    )
+    targets = []
+    for client_id in sso.clients_of(session=session, sid=sid):
+        client = session.get(Client, client_id)
+        if client is not None and client.backchannel_logout_uri:
+            token = logout_token(
+                settings=settings, keyring=keyring, client=client, sub=_sub(session, row), sid=sid
+            )
+            targets.append((client.backchannel_logout_uri, token, client_id))
+    session.commit()
+    return [_EXECUTOR.submit(deliver, uri, token, client_id) for uri, token, client_id in targets]
+
+
+def _sub(session: Session, row: SsoSession) -> str:
+    from idp.parties.models import Person
+
+    person = session.get(Person, row.person_id)
+    return person.sub if person else ""
+
+
+def logout_token(*, settings: Settings, keyring: KeyRing, client: Client, sub: str, sid: str) -> str:
+    """Back-Channel Logout §2.4: iss, aud, iat, exp, jti, sub, sid, events; no nonce."""
+    now = int(time.time())
+    claims = {
+        "iss": settings.issuer,
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + 120,
+        "jti": secrets.token_urlsafe(16),
+        "sub": sub,
+        "sid": sid,
+        "events": {BACKCHANNEL_EVENT: {}},
+    }
+    return sign(claims, keyring=keyring, alg=client.id_token_signed_response_alg, typ="logout+jwt")
+
+
+def deliver(
+    uri: str,
+    token: str,
+    client_id: str,
+    *,
+    post: Callable[..., Any] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """§2.5: POST ``logout_token`` to the client, retrying on network errors and 5xx; True on 200/204."""
+    send = post or httpx.post
+    for delay in RETRY_DELAYS:
+        if delay:
+            sleep(delay)
+        try:
+            response = send(
+                uri, data={"logout_token": token}, timeout=5.0, headers={"Cache-Control": "no-store"}
+            )
+        except httpx.HTTPError as exc:
+            log.warning("back-channel logout to %s failed: %s", client_id, exc)
+            continue
+        if response.status_code in (200, 204):
+            return True
+        if response.status_code < 500:
+            log.warning("back-channel logout to %s refused: %s", client_id, response.status_code)
+            return False
+    return False

@@ -1,0 +1,192 @@
+"""HTTP endpoints of the OpenID provider (thin: each calls one protocol module)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from idp import sessions as sso
+from idp.errors import IdpError, InvalidToken
+from idp.oauth import discovery, logout
+from idp.oauth.adapter import build_request, new_server, run_endpoint
+from idp.oauth.authorize import Outcome, authorize
+from idp.oauth.userinfo import userinfo
+from idp.tokens import decode, keyring_for
+from idp.web.flow import TICKET_PARAM, authorize_query, ticket_sid
+from idp.web.pages import message, render, settings_of
+
+router = APIRouter(tags=["openid connect"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.get("/.well-known/openid-configuration")
+def openid_configuration(request: Request) -> dict[str, Any]:
+    """OpenID Connect Discovery metadata."""
+    with request.app.state.sessionmaker() as session:
+        return discovery.metadata(session=session, settings=settings_of(request))
+
+
+@router.get("/jwks.json")
+def jwks(request: Request) -> JSONResponse:
+    """Public keys that verify our tokens (active and retiring), RFC 7517."""
+    ring = keyring_for(request.app.state, settings_of(request))
+    ring.signing_key("ES256")  # make sure a key exists before the first token
+    return JSONResponse(ring.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+
+def outcome_response(request: Request, outcome: Outcome, query: str) -> Response:
+    """Turn an authorization decision into a browser response."""
+    if outcome.kind == "redirect" and outcome.location:
+        return RedirectResponse(outcome.location, status_code=302)
+    if outcome.kind == "error_page":
+        key = f"err_{outcome.error}"
+        return message(
+            request,
+            key if key.startswith("err_invalid") or key.startswith("err_un") else "err_invalid_request",
+            status_code=400,
+        )
+    next_path = "/authorize?" + authorize_query(query)
+    if outcome.interaction == "login":
+        return RedirectResponse("/login?" + urlencode({"next": next_path}), status_code=302)
+    if outcome.interaction == "totp":
+        return RedirectResponse("/login/totp?" + urlencode({"next": next_path}), status_code=302)
+    from idp.i18n import MESSAGES
+
+    return render(
+        request,
+        "consent.html",
+        scopes=outcome.scopes,
+        client_name=outcome.client_name,
+        next=next_path,
+        known_scopes=MESSAGES,
+    )
+
+
+@router.get("/authorize", include_in_schema=False)
+async def authorize_endpoint(request: Request) -> Response:
+    """OIDC Core §3.1.2: authorization code flow (code only, PKCE S256)."""
+    settings = settings_of(request)
+    oauth_request = await build_request(request, settings)
+
+    def work() -> Outcome:
+        with request.app.state.sessionmaker() as session:
+            current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+            fresh = (
+                current is not None
+                and ticket_sid(request.query_params.get(TICKET_PARAM), settings=settings) == current.sid
+            )
+            outcome = authorize(new_server(request, session), oauth_request, sso=current, fresh_login=fresh)
+            session.commit()
+            return outcome
+
+    return outcome_response(request, await run_in_threadpool(work), request.url.query)
+
+
+@router.post("/token")
+async def token_endpoint(request: Request) -> Response:
+    """RFC 6749 §3.2 token endpoint (code, refresh, client credentials, device code)."""
+    response = await run_endpoint(request, lambda server, req: server.create_token_response(req))
+    response.headers.update(NO_STORE)
+    return response
+
+
+@router.post("/revoke")
+async def revocation_endpoint(request: Request) -> Response:
+    """RFC 7009 token revocation."""
+    return await run_endpoint(request, lambda server, req: server.create_endpoint_response("revocation", req))
+
+
+@router.post("/introspect")
+async def introspection_endpoint(request: Request) -> Response:
+    """RFC 7662 token introspection."""
+    return await run_endpoint(
+        request, lambda server, req: server.create_endpoint_response("introspection", req)
+    )
+
+
+@router.post("/device_authorization")
+async def device_authorization_endpoint(request: Request) -> Response:
+    """RFC 8628 §3.1 device authorization request."""
+    response = await run_endpoint(
+        request, lambda server, req: server.create_endpoint_response("device_authorization", req)
+    )
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _bearer(request: Request, form_token: str | None = None) -> str:
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    if form_token:
+        return form_token
+    raise InvalidToken("no bearer token")
+
+
+@router.api_route("/userinfo", methods=["GET", "POST"])
+async def userinfo_endpoint(request: Request) -> JSONResponse:
+    """OIDC Core §5.3 UserInfo."""
+    settings = settings_of(request)
+    form_token = None
+    if request.method == "POST":
+        form = await request.form()
+        value = form.get("access_token")
+        form_token = value if isinstance(value, str) else None
+    token = _bearer(request, form_token)
+
+    def work() -> dict[str, Any]:
+        claims = decode(token, keyring=keyring_for(request.app.state, settings), settings=settings)
+        with request.app.state.sessionmaker() as session:
+            return userinfo(session=session, settings=settings, claims=claims)
+
+    return JSONResponse(await run_in_threadpool(work), headers=NO_STORE)
+
+
+@router.api_route("/logout", methods=["GET", "POST"], include_in_schema=False)
+async def end_session_endpoint(request: Request) -> Response:
+    """RP-Initiated Logout: end the session (back-channel notify its clients) and redirect if asked."""
+    settings = settings_of(request)
+    params = dict(request.query_params)
+    if request.method == "POST":
+        form = await request.form()
+        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+
+    def work() -> Response:
+        from idp.web.pages import check_csrf
+
+        ring = keyring_for(request.app.state, settings)
+        with request.app.state.sessionmaker() as session:
+            current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+            try:
+                end = logout.validate_end_session(
+                    session=session, settings=settings, keyring=ring, params=params, current=current
+                )
+            except IdpError:
+                return message(request, "err_invalid_request", status_code=400)
+            confirmed = bool(params.get("id_token_hint"))
+            if request.method == "POST" and not confirmed:
+                try:
+                    check_csrf(request, params.get("csrf"))
+                    confirmed = True
+                except IdpError:
+                    return message(request, "csrf_failed", status_code=403)
+            if not confirmed and current is not None:
+                keep = {k: v for k, v in params.items() if k != "csrf"}
+                return render(request, "logout.html", params=keep)
+            sid = end.sid or (current.sid if current else None)
+            if sid:
+                actor = f"client:{end.client_id}" if end.client_id else None
+                logout.end_session(session=session, settings=settings, keyring=ring, sid=sid, actor=actor)
+        response: Response
+        if end.redirect_to:
+            response = RedirectResponse(end.redirect_to, status_code=302)
+        else:
+            response = message(request, "logged_out", ok=True, title_key="logout_title")
+        response.delete_cookie(sso.COOKIE_NAME, path="/")
+        return response
+
+    return await run_in_threadpool(work)

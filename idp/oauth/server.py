@@ -1,0 +1,133 @@
+"""The authorization server: authlib's ``AuthorizationServer`` bound to one request's database session.
+
+An instance is cheap (a few list appends), so each request gets its own: grants then reach the
+request's session through ``self.server`` and nothing is shared between threads but the key ring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from authlib.oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Request
+from sqlalchemy.orm import Session
+
+from idp import sessions as sso
+from idp.keys.service import KeyRing
+from idp.oauth.clients import OAuthClient
+from idp.oauth.models import Client, RefreshToken
+from idp.tokens import Principal, issue_access_token
+from onenumber import worklog
+from onenumber.db import utcnow
+from onenumber.settings import Settings
+
+STANDARD_SCOPES = ["openid", "profile", "id_number", "phone", "offline_access"]
+
+
+def token_hash(value: str) -> str:
+    """SHA-256 of an opaque token (codes, refresh tokens, device codes are stored only hashed)."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class OneNumberServer(AuthorizationServer):  # type: ignore[misc]
+    """OAuth 2.0 / OIDC authorization server for one request."""
+
+    def __init__(self, *, session: Session, settings: Settings, keyring: KeyRing) -> None:
+        super().__init__(scopes_supported=None)
+        self.session = session
+        self.settings = settings
+        self.keyring = keyring
+        self.issued_claims: dict[str, Any] | None = None
+        self.register_token_generator("default", self._generate_token)
+        from idp.oauth import grants
+
+        grants.register_all(self)
+
+    # -- authlib hooks ---------------------------------------------------------------------------
+    def query_client(self, client_id: str) -> OAuthClient | None:
+        row = self.session.get(Client, client_id)
+        if row is None or row.disabled:
+            return None
+        return OAuthClient(row=row, settings=self.settings)
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        # The adapter has already built the request from the asynchronously read body.
+        if not isinstance(request, OAuth2Request):
+            raise TypeError("build the OAuth2Request with idp.oauth.adapter first")
+        return request
+
+    def handle_response(self, status: int, body: Any, headers: Any) -> tuple[int, Any, list[tuple[str, str]]]:
+        return status, body, list(headers or [])
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """No signal bus: work-log entries are written where things happen."""
+
+    # -- tokens ----------------------------------------------------------------------------------
+    def _generate_token(
+        self,
+        grant_type: str,
+        client: OAuthClient,
+        user: Principal | None = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        scope = scope or ""
+        access, claims = issue_access_token(
+            keyring=self.keyring,
+            settings=self.settings,
+            client_id=client.client_id,
+            scope=scope,
+            principal=user,
+            department=client.row.department_code if user is None else None,
+            expires_in=expires_in,
+        )
+        self.issued_claims = claims
+        token: dict[str, Any] = {
+            "token_type": "Bearer",
+            "access_token": access,
+            "expires_in": expires_in or self.settings.access_token_ttl,
+            "scope": scope,
+        }
+        if include_refresh_token and user is not None and "offline_access" in scope.split():
+            token["refresh_token"] = secrets.token_urlsafe(32)
+        return token
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        user: Principal | None = request.user
+        client: OAuthClient = request.client
+        refresh = token.get("refresh_token")
+        if refresh and user is not None:
+            view = getattr(request, "refresh_token", None)
+            parent: RefreshToken | None = view.row if view is not None else None
+            self.session.add(
+                RefreshToken(
+                    token_hash=token_hash(refresh),
+                    family=parent.family if parent is not None else secrets.token_urlsafe(24),
+                    parent_id=parent.id if parent is not None else None,
+                    client_id=client.client_id,
+                    person_id=user.person_id,
+                    sid=user.sid,
+                    scope=token["scope"],
+                    claims=user.claims(),
+                    expires_at=utcnow() + timedelta(seconds=self.settings.refresh_token_ttl),
+                )
+            )
+        if user is not None and user.sid:
+            sso.note_client(session=self.session, sid=user.sid, client_id=client.client_id)
+        claims = self.issued_claims or {}
+        worklog.append(
+            session=self.session,
+            actor=f"client:{client.client_id}",
+            action="token.issue",
+            object=f"person:{user.sub}" if user else f"client:{client.client_id}",
+            details={
+                "grant_type": request.payload.grant_type,
+                "jti": claims.get("jti"),
+                "scope": token["scope"],
+            },
+        )
+        self.session.flush()

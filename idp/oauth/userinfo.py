@@ -1,0 +1,39 @@
+"""OpenID Connect Core 1.0 §5.3 — UserInfo Endpoint.
+
+https://openid.net/specs/openid-connect-core-1_0.html#UserInfo
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from idp.errors import IdpError, InvalidToken
+from idp.oauth.claims import principal_for, user_claims
+from idp.parties import service as party_service
+from idp.tokens import is_revoked
+from onenumber.settings import Settings
+
+
+class InsufficientScope(IdpError):
+    """§5.3.3 / RFC 6750 §3.1: the token lacks the ``openid`` scope."""
+
+    code = "insufficient_scope"
+    status_code = 403
+
+
+def userinfo(*, session: Session, settings: Settings, claims: dict[str, Any]) -> dict[str, Any]:
+    """Claims of the token's person for the token's scope; the token is already signature-checked."""
+    if is_revoked(session=session, claims=claims):
+        raise InvalidToken("the token has been revoked")
+    if claims.get("party_type") != "person" or "openid" not in str(claims.get("scope", "")).split():
+        raise InsufficientScope("this token was not issued with the openid scope")
+    person = party_service.get_by_sub(session=session, sub=str(claims["sub"]))
+    if person is None:
+        raise InvalidToken("the token's subject no longer exists")
+    facts = {k: claims.get(k) for k in ("acr", "amr", "auth_time", "act_for")}
+    principal = principal_for(
+        session=session, settings=settings, person=person, sid=claims.get("sid"), facts=facts
+    )
+    return user_claims(session=session, settings=settings, principal=principal, scope=str(claims["scope"]))

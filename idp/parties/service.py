@@ -1,0 +1,249 @@
+"""Persons, organisations, delegations and staff roles."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyotp
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from idp.errors import InvalidField, NotFound
+from idp.parties.models import Delegation, Organization, Person, StaffRole
+from onenumber.crypto import decrypt_str, encrypt_str, holder_index
+from onenumber.db import utcnow
+from onenumber.settings import Settings
+
+ASSURANCE_LEVELS = ("low", "substantial", "high")
+DELEGATION_ROLES = ("legal_representative", "agent")
+
+
+def validate_number(number: str, *, field: str = "number") -> str:
+    """The normalised resident ID, or InvalidField naming the broken rule."""
+    from idp.identifiers import ric
+    from idp.identifiers.exceptions import IdentifierError
+
+    try:
+        return ric.validate(number)
+    except IdentifierError as exc:
+        raise InvalidField(f"证件号码无效：{exc.detail}", field=field, rule=exc.rule) from None
+
+
+def validate_credit_code(code: str, *, field: str = "credit_code") -> str:
+    """The normalised credit code, or InvalidField naming the broken rule."""
+    from idp.identifiers import uscc
+    from idp.identifiers.exceptions import IdentifierError
+
+    try:
+        return uscc.validate(code)
+    except IdentifierError as exc:
+        raise InvalidField(f"统一社会信用代码无效：{exc.detail}", field=field, rule=exc.rule) from None
+
+
+def mask_number(number: str) -> str:
+    """The resident ID masked for display (``1101**********002X``)."""
+    from idp.identifiers import ric
+
+    return ric.mask(number)
+
+
+def number_index(number: str, *, settings: Settings) -> str:
+    """The blind index of a resident ID (shared with wallet as ``hid``)."""
+    return holder_index(number, master_key=settings.secret_key)
+
+
+def get_by_number(*, session: Session, settings: Settings, number: str) -> Person | None:
+    """The person with this resident ID, or None."""
+    return session.scalars(
+        select(Person).where(Person.number_index == number_index(number, settings=settings))
+    ).first()
+
+
+def get_by_sub(*, session: Session, sub: str) -> Person | None:
+    """The person with this subject identifier, or None."""
+    return session.scalars(select(Person).where(Person.sub == sub)).first()
+
+
+def number_of(person: Person, *, settings: Settings) -> str:
+    """The clear resident ID of ``person`` (only for the holder or a consented client)."""
+    return decrypt_str(person.number_cipher, master_key=settings.secret_key, context="person.number")
+
+
+def create(
+    *,
+    session: Session,
+    settings: Settings,
+    number: str,
+    name: str,
+    password_hash: str,
+    phone: str | None = None,
+    assurance: str = "low",
+) -> Person:
+    """Create a person; the number must be valid and not registered yet."""
+    number = validate_number(number)
+    name = name.strip()
+    if not 1 <= len(name) <= 50:
+        raise InvalidField("请填写姓名（1 到 50 个字）", field="name", rule="length")
+    if phone is not None and phone and not (phone.isdigit() and 6 <= len(phone) <= 15):
+        raise InvalidField("手机号码应为 6 到 15 位数字", field="phone", rule="format")
+    if assurance not in ASSURANCE_LEVELS:
+        raise InvalidField("unknown assurance level", field="assurance", rule="choice")
+    if get_by_number(session=session, settings=settings, number=number) is not None:
+        raise InvalidField("该证件号码已注册，请直接登录或找回密码", field="number", rule="registered")
+    person = Person(
+        sub=secrets.token_urlsafe(16),
+        number_cipher=encrypt_str(number, master_key=settings.secret_key, context="person.number"),
+        number_index=number_index(number, settings=settings),
+        name=name,
+        phone=phone or None,
+        password_hash=password_hash,
+        assurance=assurance,
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def set_totp(*, session: Session, settings: Settings, person: Person, secret: str | None = None) -> str:
+    """Enrol a TOTP secret (new random one unless given); raises assurance to at least substantial."""
+    secret = secret or pyotp.random_base32()
+    person.totp_cipher = encrypt_str(secret, master_key=settings.secret_key, context="person.totp")
+    if person.assurance == "low":
+        person.assurance = "substantial"
+    session.flush()
+    return secret
+
+
+def verify_totp(person: Person, code: str, *, settings: Settings) -> bool:
+    """True when ``code`` is the person's current TOTP (±1 step)."""
+    if not person.totp_cipher:
+        return False
+    secret = decrypt_str(person.totp_cipher, master_key=settings.secret_key, context="person.totp")
+    return pyotp.TOTP(secret).verify(code.strip(), valid_window=1)
+
+
+def raise_assurance(*, session: Session, person: Person, level: str) -> Person:
+    """Set the identity-proofing level (``high`` after an in-person check at the counter)."""
+    if level not in ASSURANCE_LEVELS:
+        raise InvalidField("unknown assurance level", field="level", rule="choice")
+    person.assurance = level
+    session.flush()
+    return person
+
+
+def roles_of(*, session: Session, person: Person) -> list[str]:
+    """Staff roles as token values: ``counter``, ``admin``, ``clerk:<dept>``, ``approver:<dept>``."""
+    rows = session.scalars(select(StaffRole).where(StaffRole.person_id == person.id)).all()
+    return sorted(f"{r.role}:{r.department_code}" if r.department_code else r.role for r in rows)
+
+
+def grant_role(
+    *, session: Session, person: Person, role: str, department_code: str | None = None
+) -> StaffRole:
+    """Give ``person`` a staff role (idempotent)."""
+    row = session.scalars(
+        select(StaffRole).where(
+            StaffRole.person_id == person.id,
+            StaffRole.role == role,
+            StaffRole.department_code == department_code,
+        )
+    ).first()
+    if row is None:
+        row = StaffRole(person_id=person.id, role=role, department_code=department_code)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def get_organization(*, session: Session, credit_code: str) -> Organization | None:
+    """The organisation with this credit code, or None."""
+    return session.scalars(
+        select(Organization).where(Organization.credit_code == credit_code.upper())
+    ).first()
+
+
+def create_organization(*, session: Session, credit_code: str, name: str, legal_rep: Person) -> Organization:
+    """Register an organisation with its legal representative (who gets a delegation)."""
+    code = validate_credit_code(credit_code)
+    org = Organization(credit_code=code, name=name, legal_rep_id=legal_rep.id)
+    session.add(org)
+    session.flush()
+    delegate(
+        session=session, organization=org, person=legal_rep, role="legal_representative", scopes=["wallet"]
+    )
+    return org
+
+
+def delegate(
+    *,
+    session: Session,
+    organization: Organization,
+    person: Person,
+    role: str,
+    scopes: list[str],
+    valid_until: datetime | None = None,
+) -> Delegation:
+    """Let ``person`` act for ``organization`` with ``role`` and ``scopes`` until ``valid_until``."""
+    if role not in DELEGATION_ROLES:
+        raise InvalidField("role must be legal_representative or agent", field="role", rule="choice")
+    row = Delegation(
+        organization_id=organization.id,
+        person_id=person.id,
+        role=role,
+        scopes=scopes,
+        valid_until=valid_until,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def revoke_delegation(*, session: Session, delegation_id: int, organization: Organization) -> Delegation:
+    """Revoke a delegation of ``organization`` (the organisation's right)."""
+    row = session.get(Delegation, delegation_id)
+    if row is None or row.organization_id != organization.id:
+        raise NotFound("no such delegation")
+    row.revoked_at = utcnow()
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class ActingOption:
+    """An organisation the person may act for at login."""
+
+    delegation_id: int
+    credit_code: str
+    name: str
+    role: str
+    scopes: list[str]
+
+
+def list_acting_options(*, session: Session, person: Person) -> list[ActingOption]:
+    """Organisations for which ``person`` holds a valid (unrevoked, unexpired) delegation."""
+    now = utcnow()
+    rows = session.execute(
+        select(Delegation, Organization)
+        .join(Organization, Organization.id == Delegation.organization_id)
+        .where(
+            Delegation.person_id == person.id,
+            Delegation.revoked_at.is_(None),
+            or_(Delegation.valid_until.is_(None), Delegation.valid_until > now),
+        )
+        .order_by(Organization.name)
+    ).all()
+    return [ActingOption(d.id, o.credit_code, o.name, d.role, list(d.scopes)) for d, o in rows]
+
+
+def act_for_claim(option: ActingOption, *, settings: Settings) -> dict[str, Any]:
+    """The ``act_for`` claim of docs/CONTRACTS.md for a chosen organisation."""
+    return {
+        "credit_code": option.credit_code,
+        "name": option.name,
+        "role": option.role,
+        "scopes": option.scopes,
+        "hid": holder_index(option.credit_code, master_key=settings.secret_key),
+    }

@@ -1,0 +1,135 @@
+"""SSO sessions at the idp: created at login, read from the cookie, listed and revoked by the holder."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from idp.oauth.models import RefreshToken, SessionClient, SsoSession
+from idp.parties.models import Person
+from onenumber.db import utcnow
+
+COOKIE_NAME = "idp_session"
+SESSION_TTL = timedelta(hours=12)
+ACR_RANK = {"low": 1, "substantial": 2, "high": 3}
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def acr_for(person: Person, amr: list[str]) -> str:
+    """Level of a login: password only is ``low``; with OTP ``substantial``, or ``high`` once proofed."""
+    if "otp" in amr:
+        return "high" if person.assurance == "high" else "substantial"
+    return "low"
+
+
+def create(
+    *,
+    session: Session,
+    person: Person,
+    amr: list[str],
+    user_agent: str | None = None,
+    address: str | None = None,
+) -> tuple[SsoSession, str]:
+    """Start an SSO session; return it and the cookie value (``sid.secret``)."""
+    sid, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    now = utcnow()
+    row = SsoSession(
+        sid=sid,
+        secret_hash=_hash(secret),
+        person_id=person.id,
+        acr=acr_for(person, amr),
+        amr=amr,
+        auth_time=now,
+        user_agent=(user_agent or "")[:300] or None,
+        address=address,
+        expires_at=now + SESSION_TTL,
+    )
+    session.add(row)
+    session.flush()
+    return row, f"{sid}.{secret}"
+
+
+def from_cookie(*, session: Session, cookie: str | None) -> SsoSession | None:
+    """The live session named by the cookie, or None."""
+    if not cookie or "." not in cookie:
+        return None
+    sid, secret = cookie.split(".", 1)
+    row = session.get(SsoSession, sid)
+    if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
+        return None
+    if row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def is_live(*, session: Session, sid: str) -> bool:
+    """True when the session exists, is not revoked and has not expired."""
+    row = session.get(SsoSession, sid)
+    return row is not None and row.revoked_at is None and row.expires_at > utcnow()
+
+
+def step_up(*, session: Session, row: SsoSession, person: Person, method: str) -> SsoSession:
+    """Add an authentication method (e.g. ``otp``) to the session, raising its acr."""
+    amr = sorted(set(row.amr) | {method})
+    row.amr = amr
+    row.acr = acr_for(person, amr)
+    row.auth_time = utcnow()
+    session.flush()
+    return row
+
+
+def set_act_for(*, session: Session, row: SsoSession, act_for: dict[str, Any] | None) -> None:
+    """Record the organisation picked at login (None: acting as oneself)."""
+    row.act_for = act_for
+    session.flush()
+
+
+def note_client(*, session: Session, sid: str, client_id: str) -> None:
+    """Remember that ``client_id`` holds tokens of this session (for back-channel logout)."""
+    exists = session.scalars(
+        select(SessionClient.id).where(SessionClient.sid == sid, SessionClient.client_id == client_id)
+    ).first()
+    if exists is None:
+        session.add(SessionClient(sid=sid, client_id=client_id))
+        session.flush()
+
+
+def clients_of(*, session: Session, sid: str) -> list[str]:
+    """Client ids that received tokens within the session."""
+    return list(session.scalars(select(SessionClient.client_id).where(SessionClient.sid == sid)))
+
+
+def list_for(*, session: Session, person: Person) -> list[SsoSession]:
+    """Live sessions of a person, newest first."""
+    return list(
+        session.scalars(
+            select(SsoSession)
+            .where(
+                SsoSession.person_id == person.id,
+                SsoSession.revoked_at.is_(None),
+                SsoSession.expires_at > utcnow(),
+            )
+            .order_by(SsoSession.created_at.desc())
+        )
+    )
+
+
+def revoke(*, session: Session, row: SsoSession, at: datetime | None = None) -> None:
+    """End a session and every refresh token issued within it (access tokens die with the sid check)."""
+    at = at or utcnow()
+    row.revoked_at = at
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.sid == row.sid, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    session.flush()

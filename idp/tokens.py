@@ -1,0 +1,216 @@
+"""JWT access tokens (docs/CONTRACTS.md), ID tokens and the verifier the wallet calls."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from sqlalchemy.orm import Session, sessionmaker
+
+from idp.errors import InvalidToken
+from idp.keys.service import KeyRing
+from idp.oauth.models import AccessToken, SsoSession
+from onenumber.db import utcnow
+from onenumber.settings import Settings
+
+ACCESS_TOKEN_AUDIENCE = "onenumber"
+ALGORITHMS = ["ES256", "RS256"]
+_RING_LOCK = threading.Lock()
+
+
+@dataclass
+class Principal:
+    """Who a token speaks for: a person (with login facts) or, for client credentials, nobody."""
+
+    person_id: int
+    sub: str
+    name: str
+    hid: str
+    acr: str
+    amr: list[str]
+    auth_time: int
+    sid: str | None
+    roles: list[str] = field(default_factory=list)
+    act_for: dict[str, Any] | None = None
+
+    def claims(self) -> dict[str, Any]:
+        """Login facts stored with codes and refresh tokens to rebuild the principal later."""
+        return {"acr": self.acr, "amr": self.amr, "auth_time": self.auth_time, "act_for": self.act_for}
+
+
+def epoch(value: datetime) -> int:
+    """Seconds since the epoch of an aware datetime."""
+    return int(value.astimezone(UTC).timestamp())
+
+
+def sign(claims: dict[str, Any], *, keyring: KeyRing, alg: str = "ES256", typ: str = "JWT") -> str:
+    """Sign ``claims`` with the active key of ``alg`` (header carries ``kid``)."""
+    key = keyring.signing_key(alg)
+    return jwt.encode({"alg": alg, "kid": key.kid, "typ": typ}, claims, key.key, algorithms=[alg])
+
+
+def issue_access_token(
+    *,
+    keyring: KeyRing,
+    settings: Settings,
+    client_id: str,
+    scope: str,
+    principal: Principal | None,
+    department: str | None = None,
+    expires_in: int | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Sign an access token with the claims of docs/CONTRACTS.md; return it and its claims."""
+    now = int(time.time())
+    ttl = expires_in or settings.access_token_ttl
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": ACCESS_TOKEN_AUDIENCE,
+        "client_id": client_id,
+        "scope": scope,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": secrets.token_urlsafe(16),
+    }
+    if principal is None:
+        claims.update(sub=client_id, party_type="client")
+        if department:
+            claims["department"] = department
+    else:
+        claims.update(
+            sub=principal.sub,
+            party_type="person",
+            name=principal.name,
+            hid=principal.hid,
+            acr=principal.acr,
+            amr=principal.amr,
+            auth_time=principal.auth_time,
+            roles=principal.roles,
+        )
+        if principal.sid:
+            claims["sid"] = principal.sid
+        if principal.act_for:
+            claims["act_for"] = principal.act_for
+    return sign(claims, keyring=keyring, typ="at+jwt"), claims
+
+
+def half_hash(value: str, alg: str) -> str:
+    """``at_hash``: left half of the SHA-256 of the token, base64url (both ES256 and RS256 use SHA-256)."""
+    digest = hashlib.sha256(value.encode()).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+def decode(token: str, *, keyring: KeyRing, settings: Settings) -> dict[str, Any]:
+    """Verify signature (by ``kid``), issuer and expiry; return the claims or raise InvalidToken."""
+    kid = _kid_of(token)
+    if not kid:
+        raise InvalidToken("the token has no key id")
+    key = keyring.verification_key(kid)
+    if key is None:
+        raise InvalidToken("the token was signed by an unknown or retired key")
+    try:
+        claims = jwt.decode(token, key.key, algorithms=[key.alg]).claims
+    except (JoseError, ValueError) as exc:
+        raise InvalidToken("the token signature is invalid") from exc
+    now = int(time.time())
+    if claims.get("iss") != settings.issuer:
+        raise InvalidToken("the token was issued by someone else")
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or exp <= now:
+        raise InvalidToken("the token has expired")
+    return claims
+
+
+def _kid_of(token: str) -> str | None:
+    try:
+        head = token.split(".", 1)[0]
+        data = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, IndexError):
+        return None
+    kid = data.get("kid") if isinstance(data, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+def is_revoked(*, session: Session, claims: dict[str, Any]) -> bool:
+    """True when the token's jti was revoked or its SSO session ended."""
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or session.get(AccessToken, jti) is not None:
+        return True
+    sid = claims.get("sid")
+    if sid:
+        row = session.get(SsoSession, sid)
+        if row is None or row.revoked_at is not None:
+            return True
+    return False
+
+
+def revoke_access_token(*, session: Session, claims: dict[str, Any]) -> None:
+    """Put the token's jti on the revocation list (kept until the token would have expired)."""
+    jti = claims["jti"]
+    if session.get(AccessToken, jti) is None:
+        session.add(
+            AccessToken(
+                jti=jti,
+                client_id=str(claims.get("client_id", "")),
+                sub=str(claims.get("sub", "")),
+                expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+                revoked_at=utcnow(),
+            )
+        )
+        session.flush()
+
+
+def keyring_for(app_state: Any, settings: Settings) -> KeyRing:
+    """The process-wide key ring of an app (created on first use and kept on ``app.state``)."""
+    ring = getattr(app_state, "idp_keyring", None)
+    if ring is None:
+        with _RING_LOCK:
+            ring = getattr(app_state, "idp_keyring", None)
+            if ring is None:
+                ring = KeyRing(app_state.sessionmaker, settings)
+                ring.ensure_keys()
+                app_state.idp_keyring = ring
+    return ring
+
+
+def make_token_verifier(
+    app_state_or_sessionmaker: Any, settings: Settings
+) -> Callable[[str], dict[str, Any]]:
+    """``verify(token) -> claims`` for other packages: signature, kid, exp, iss and revocation.
+
+    Raises IdpError ``invalid_token`` (401). Accepts ``app.state`` (shares its key ring) or a sessionmaker.
+    Nothing touches the database until the first call, so it is safe to build in the app factory.
+    """
+    is_factory = isinstance(app_state_or_sessionmaker, sessionmaker)
+    factory: sessionmaker[Session] = (
+        app_state_or_sessionmaker if is_factory else app_state_or_sessionmaker.sessionmaker
+    )
+    rings: list[KeyRing] = []
+
+    def ring() -> KeyRing:
+        if not rings:
+            if is_factory:
+                own = KeyRing(factory, settings)
+                own.ensure_keys()
+                rings.append(own)
+            else:
+                rings.append(keyring_for(app_state_or_sessionmaker, settings))
+        return rings[0]
+
+    def verify(token: str) -> dict[str, Any]:
+        claims = decode(token, keyring=ring(), settings=settings)
+        with factory() as session:
+            if is_revoked(session=session, claims=claims):
+                raise InvalidToken("the token has been revoked")
+        return claims
+
+    return verify

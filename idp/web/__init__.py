@@ -1,0 +1,1 @@
+"""Pages of the idp: login, step-up, consent, device, sessions, registration, password reset."""

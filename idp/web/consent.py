@@ -1,0 +1,112 @@
+"""Consent and device-confirmation pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from idp import sessions as sso
+from idp.errors import CsrfError
+from idp.oauth import device as device_flow
+from idp.oauth.adapter import new_server, request_from_query
+from idp.oauth.authorize import authorize
+from idp.oauth.models import Client
+from idp.parties.models import Person
+from idp.tokens import epoch
+from idp.web.flow import safe_next
+from idp.web.pages import check_csrf, message, redirect, render, settings_of
+from onenumber import worklog
+
+router = APIRouter(tags=["idp pages"])
+OptionalForm = Annotated[str | None, Form()]
+
+
+@router.post("/consent", include_in_schema=False)
+def consent_submit(
+    request: Request, csrf: OptionalForm = None, next: OptionalForm = None, decision: OptionalForm = None
+) -> Response:
+    """Record the decision and answer the pending authorization request."""
+    try:
+        check_csrf(request, csrf)
+    except CsrfError:
+        return message(request, "csrf_failed", status_code=403)
+    target = safe_next(next)
+    if target is None or not target.startswith("/authorize?"):
+        return message(request, "err_invalid_request", status_code=400)
+    settings = settings_of(request)
+    oauth_request = request_from_query(target.split("?", 1)[1], settings)
+    with request.app.state.sessionmaker() as session:
+        current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+        if current is None:
+            return redirect(request, "/login?" + urlencode({"next": target}))
+        outcome = authorize(
+            new_server(request, session),
+            oauth_request,
+            sso=current,
+            fresh_login=True,
+            consent_given=decision == "allow",
+        )
+        session.commit()
+    if outcome.kind == "redirect" and outcome.location:
+        return RedirectResponse(outcome.location, status_code=303)
+    return message(request, "err_invalid_request", status_code=400)
+
+
+@router.get("/device", include_in_schema=False)
+def device_page(request: Request, user_code: str | None = None) -> Response:
+    """RFC 8628 §3.3: enter the code, or confirm the one in ``verification_uri_complete``."""
+    if not user_code:
+        return render(request, "device.html")
+    with request.app.state.sessionmaker() as session:
+        current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+        if current is None:
+            return redirect(
+                request, "/login?" + urlencode({"next": f"/device?{urlencode({'user_code': user_code})}"})
+            )
+        row = device_flow.get_pending(session=session, user_code=user_code)
+        if row is None:
+            return render(request, "device.html", status_code=404, error_key="device_unknown")
+        client = session.get(Client, row.client_id)
+        name = client.name if client else row.client_id
+        return render(request, "device.html", confirm=True, client_name=name, user_code=row.user_code)
+
+
+@router.post("/device", include_in_schema=False)
+def device_submit(
+    request: Request, csrf: OptionalForm = None, user_code: OptionalForm = None, decision: OptionalForm = None
+) -> Response:
+    """Approve or deny the device request with the current session's identity."""
+    try:
+        check_csrf(request, csrf)
+    except CsrfError:
+        return message(request, "csrf_failed", status_code=403)
+    with request.app.state.sessionmaker() as session:
+        current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+        if current is None:
+            return redirect(request, "/login")
+        row = device_flow.get_pending(session=session, user_code=user_code or "")
+        if row is None:
+            return render(request, "device.html", status_code=404, error_key="device_unknown")
+        person = session.get(Person, current.person_id)
+        assert person is not None
+        approve = decision == "allow"
+        facts = {
+            "acr": current.acr,
+            "amr": current.amr,
+            "auth_time": epoch(current.auth_time),
+            "act_for": current.act_for,
+        }
+        device_flow.decide(
+            session=session, row=row, person=person, sid=current.sid, facts=facts, approve=approve
+        )
+        worklog.append(
+            session=session,
+            actor=f"person:{person.sub}",
+            action="device.approve" if approve else "device.deny",
+            object=f"client:{row.client_id}",
+        )
+        session.commit()
+    return message(request, "device_done" if approve else "device_denied", ok=True, title_key="device_title")

@@ -1,0 +1,197 @@
+"""预约办理: time slots per service centre, booking and cancelling; any centre accepts any item (同城通办)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from onenumber import worklog
+from onenumber.db import utcnow
+from wallet.applications.exceptions import InvalidApplication, InvalidState, SlotUnavailable
+from wallet.applications.models import Application, Appointment, AppointmentSlot, ServiceCentre
+from wallet.errors import Conflict, NotFound
+from wallet.services.models import ServiceItem
+
+
+def get_centre(*, session: Session, code: str) -> ServiceCentre | None:
+    """The centre with this code, or None."""
+    return session.execute(select(ServiceCentre).where(ServiceCentre.code == code)).scalar_one_or_none()
+
+
+def list_centres(*, session: Session) -> Sequence[ServiceCentre]:
+    """Every service centre (each accepts every item)."""
+    return session.execute(select(ServiceCentre).order_by(ServiceCentre.code)).scalars().all()
+
+
+def create_centre(
+    *, session: Session, code: str, name: str, address: str = "", actor: str = "system"
+) -> ServiceCentre:
+    """Add a service centre; flushes."""
+    if get_centre(session=session, code=code) is not None:
+        raise Conflict(f"service centre {code} already exists", field="code")
+    centre = ServiceCentre(code=code, name=name, address=address)
+    session.add(centre)
+    session.flush()
+    worklog.append(
+        session=session,
+        actor=actor,
+        action="wallet.centre.create",
+        object=f"centre:{code}",
+        details={"name": name},
+    )
+    return centre
+
+
+def add_slots(
+    *,
+    session: Session,
+    centre: ServiceCentre,
+    starts: Sequence[datetime],
+    minutes: int = 30,
+    capacity: int = 1,
+) -> list[AppointmentSlot]:
+    """Open time slots at a centre (existing start times are kept); flushes."""
+    if capacity < 1 or minutes < 5:
+        raise InvalidApplication(
+            "a slot lasts at least 5 minutes and has at least one place",
+            field="capacity",
+            code="invalid_slot",
+        )
+    existing = set(
+        session.execute(select(AppointmentSlot.starts_at).where(AppointmentSlot.centre_id == centre.id))
+        .scalars()
+        .all()
+    )
+    slots = [
+        AppointmentSlot(
+            centre_id=centre.id,
+            starts_at=s,
+            ends_at=s + timedelta(minutes=minutes),
+            capacity=capacity,
+            booked=0,
+        )
+        for s in starts
+        if s not in existing
+    ]
+    session.add_all(slots)
+    session.flush()
+    return slots
+
+
+def list_slots(
+    *, session: Session, centre: ServiceCentre, start: datetime, end: datetime
+) -> Sequence[AppointmentSlot]:
+    """Slots of a centre between two times, with free places."""
+    return (
+        session.execute(
+            select(AppointmentSlot)
+            .where(
+                AppointmentSlot.centre_id == centre.id,
+                AppointmentSlot.starts_at >= start,
+                AppointmentSlot.starts_at < end,
+            )
+            .order_by(AppointmentSlot.starts_at)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def book(
+    *,
+    session: Session,
+    holder_index: str,
+    actor: str,
+    item: ServiceItem,
+    slot_id: int,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book one place in a slot (never over capacity, even under concurrency); flushes."""
+    now = now or utcnow()
+    slot = session.get(AppointmentSlot, slot_id)
+    if slot is None:
+        raise NotFound("no such slot", field="slot_id", code="slot_not_found")
+    if slot.starts_at <= now:
+        raise SlotUnavailable("this slot has already started", field="slot_id")
+    taken = session.execute(
+        update(AppointmentSlot)
+        .where(AppointmentSlot.id == slot.id, AppointmentSlot.booked < AppointmentSlot.capacity)
+        .values(booked=AppointmentSlot.booked + 1)
+        .returning(AppointmentSlot.id)
+    ).scalar_one_or_none()
+    if taken is None:
+        raise SlotUnavailable("this slot is full", field="slot_id")
+    session.refresh(slot)
+    booking = Appointment(
+        slot_id=slot.id,
+        item_id=item.id,
+        holder_index=holder_index,
+        booked_by=actor,
+        status="booked",
+        created_at=now,
+    )
+    session.add(booking)
+    session.flush()
+    worklog.append(
+        session=session,
+        actor=actor,
+        action="wallet.appointment.book",
+        object=f"appointment:{booking.id}",
+        details={"centre": slot.centre.code, "item": item.code, "starts_at": slot.starts_at.isoformat()},
+    )
+    return booking
+
+
+def get_booking(*, session: Session, appointment_id: int, holder_indexes: frozenset[str]) -> Appointment:
+    """A booking of one of these holders, or not found."""
+    booking = session.get(Appointment, appointment_id)
+    if booking is None or booking.holder_index not in holder_indexes:
+        raise NotFound("no such appointment", field="appointment_id", code="appointment_not_found")
+    return booking
+
+
+def cancel(*, session: Session, booking: Appointment, actor: str, now: datetime | None = None) -> Appointment:
+    """Cancel a booking and free its place; flushes."""
+    if booking.status != "booked":
+        raise InvalidState(f"this appointment is {booking.status}", field="appointment_id")
+    booking.status, booking.cancelled_at = "cancelled", now or utcnow()
+    session.execute(
+        update(AppointmentSlot)
+        .where(AppointmentSlot.id == booking.slot_id)
+        .values(booked=AppointmentSlot.booked - 1)
+    )
+    session.flush()
+    worklog.append(
+        session=session, actor=actor, action="wallet.appointment.cancel", object=f"appointment:{booking.id}"
+    )
+    return booking
+
+
+def attach(*, session: Session, booking: Appointment, app: Application) -> None:
+    """Show the booking on the application (the holder and item must match); flushes."""
+    if booking.status != "booked":
+        raise InvalidState(f"this appointment is {booking.status}", field="appointment_id")
+    if booking.holder_index != app.applicant_index or booking.item_id != app.item_id:
+        raise InvalidApplication(
+            "this appointment is for another holder or item",
+            field="appointment_id",
+            code="appointment_mismatch",
+        )
+    booking.application_id = app.id
+    session.flush()
+
+
+def for_application(*, session: Session, app: Application) -> Appointment | None:
+    """The live booking shown on an application, if any."""
+    return (
+        session.execute(
+            select(Appointment)
+            .where(Appointment.application_id == app.id, Appointment.status != "cancelled")
+            .order_by(Appointment.id.desc())
+        )
+        .scalars()
+        .first()
+    )

@@ -1,0 +1,125 @@
+"""Reform dashboard: the figures the reform reports, per item and overall."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from wallet.applications.models import OPEN_STATUSES, Application, ApplicationMaterial, Complaint
+from wallet.services import calendar
+from wallet.services.models import ServiceItem, ServiceRequirement
+
+
+def _blank() -> dict[str, Any]:
+    return {
+        "applications": 0,
+        "concluded": 0,
+        "working_days_total": 0,
+        "materials_reused": 0,
+        "materials_provided": 0,
+        "commitments_used": 0,
+        "concluded_without_visit": 0,
+        "overdue": 0,
+        "proofs_cancelled": 0,
+    }
+
+
+def compute(*, session: Session, now: datetime) -> dict[str, Any]:
+    """Per item and overall: applications, average working days vs limit, reuse, commitments, visits."""
+    today = calendar.local_date(now)
+    per: dict[int, dict[str, Any]] = defaultdict(_blank)
+    concluded = Application.concluded_at.is_not(None)
+    rows = session.execute(
+        select(
+            Application.item_id,
+            func.count(Application.id),
+            func.sum(case((concluded, 1), else_=0)),
+            func.sum(case((concluded, func.coalesce(Application.working_days_used, 0)), else_=0)),
+            func.sum(case((concluded & Application.counter_visit.is_(False), 1), else_=0)),
+            func.sum(
+                case((Application.status.in_(OPEN_STATUSES) & (Application.deadline < today), 1), else_=0)
+            ),
+        ).group_by(Application.item_id)
+    ).all()
+    for item_id, total, done, days, no_visit, overdue in rows:
+        p = per[item_id]
+        p.update(
+            applications=int(total),
+            concluded=int(done or 0),
+            working_days_total=int(days or 0),
+            concluded_without_visit=int(no_visit or 0),
+            overdue=int(overdue or 0),
+        )
+    # Concluded late counts as overdue too.
+    late = session.execute(
+        select(Application.item_id, func.count(Application.id))
+        .join(ServiceItem, ServiceItem.id == Application.item_id)
+        .where(concluded, Application.working_days_used > ServiceItem.time_limit_days)
+        .group_by(Application.item_id)
+    ).all()
+    for item_id, n in late:
+        per[item_id]["overdue"] += int(n)
+    mats = session.execute(
+        select(
+            Application.item_id,
+            func.sum(case((ApplicationMaterial.reused.is_(True), 1), else_=0)),
+            func.sum(
+                case(
+                    (
+                        ApplicationMaterial.source.in_(("uploaded", "counter"))
+                        & ApplicationMaterial.reused.is_(False),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            func.sum(case((ApplicationMaterial.kind == "commitment", 1), else_=0)),
+        )
+        .join(Application, Application.id == ApplicationMaterial.application_id)
+        .group_by(Application.item_id)
+    ).all()
+    for item_id, reused, provided, commitments in mats:
+        per[item_id].update(
+            materials_reused=int(reused or 0),
+            materials_provided=int(provided or 0),
+            commitments_used=int(commitments or 0),
+        )
+    # A proof counts as cancelled when a complaint got it dropped or turned into a commitment.
+    cancelled = session.execute(
+        select(Complaint.item_id, func.count(Complaint.id))
+        .where(Complaint.kind == "unnecessary_proof", Complaint.status == "upheld")
+        .group_by(Complaint.item_id)
+    ).all()
+    for item_id, n in cancelled:
+        per[item_id]["proofs_cancelled"] = int(n)
+    items = {i.id: i for i in session.execute(select(ServiceItem)).scalars().all()}
+    dropped = session.execute(
+        select(func.count(ServiceRequirement.id)).where(ServiceRequirement.dropped_at.is_not(None))
+    ).scalar_one()
+    out_items = []
+    overall = _blank()
+    for item_id, p in sorted(per.items(), key=lambda kv: items[kv[0]].code if kv[0] in items else ""):
+        item = items.get(item_id)
+        for k in overall:
+            overall[k] += p[k]
+        out_items.append(
+            {
+                "code": item.code if item else str(item_id),
+                "name": item.name if item else "",
+                "time_limit_days": item.time_limit_days if item else None,
+                **{k: v for k, v in p.items() if k != "working_days_total"},
+                "average_working_days": round(p["working_days_total"] / p["concluded"], 2)
+                if p["concluded"]
+                else None,
+            }
+        )
+    summary = {k: v for k, v in overall.items() if k != "working_days_total"}
+    summary["average_working_days"] = (
+        round(overall["working_days_total"] / overall["concluded"], 2) if overall["concluded"] else None
+    )
+    summary["requirements_dropped"] = int(dropped)
+    return {"as_of": today, "overall": summary, "items": out_items}

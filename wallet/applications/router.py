@@ -1,0 +1,180 @@
+"""Applications HTTP API for applicants and the public; staff and feedback routes are included below."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+
+from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
+from wallet.applications import materials, resolve, review, views
+from wallet.applications import service as app_service
+from wallet.applications.applicant import from_caller, walk_in
+from wallet.applications.dependencies import NowDep
+from wallet.applications.routes_feedback import router as feedback_router
+from wallet.applications.routes_staff import router as staff_router
+from wallet.applications.schemas import ApplicationOut, DocumentOut, PrepareOut, SubmitIn, SupplementIn
+from wallet.dependencies import CurrentCaller
+from wallet.errors import NotFound
+from wallet.services import service as catalog
+
+router = APIRouter(tags=["applications"])
+
+
+@router.get("/api/services/{code}/prepare", response_model=PrepareOut)
+def prepare(code: str, session: SessionDep, caller: CurrentCaller, now: NowDep) -> PrepareOut:
+    """Each requirement resolved from the wallet and earlier materials; everything missing, at once."""
+    item = catalog.require_item(session=session, code=code)
+    prep = resolve.prepare(session=session, item=item, applicant=from_caller(caller, item), now=now)
+    return views.prepare_out(prep)
+
+
+@router.post("/api/applications/materials", response_model=DocumentOut, status_code=201)
+async def upload_material(
+    session: SessionDep,
+    settings: SettingsDep,
+    blob_store: BlobStoreDep,
+    caller: CurrentCaller,
+    now: NowDep,
+    item: Annotated[str, Form()],
+    requirement: Annotated[str, Form()],
+    file: Annotated[UploadFile, File()],
+    number: Annotated[str | None, Form(description="counter clerks: the walk-in applicant's number")] = None,
+    name: Annotated[str | None, Form()] = None,
+) -> DocumentOut:
+    """Upload a document once (it is reused later); size and type are checked before anything is stored."""
+    row = catalog.require_item(session=session, code=item, field="item")
+    if number:
+        applicant = walk_in(caller, row, number=number, name=name or "—", settings=settings)
+    else:
+        applicant = from_caller(caller, row)
+    req = materials.document_requirement(item=row, key=requirement)
+    limit = min(req.max_bytes or settings.upload_limit_bytes, settings.upload_limit_bytes)
+    data = await file.read(limit + 1)  # never buffer more than one byte past the limit
+    doc = materials.upload(
+        session=session,
+        blob_store=blob_store,
+        item=row,
+        applicant=applicant,
+        requirement=requirement,
+        data=data,
+        content_type=file.content_type or "",
+        filename=file.filename or "",
+        actor=caller.actor,
+        limit=limit,
+        at_counter=bool(number),
+        now=now,
+    )
+    session.commit()
+    return DocumentOut(
+        id=doc.id,
+        doc_type=doc.doc_type,
+        name=doc.name,
+        content_type=doc.content_type,
+        size=doc.size,
+        sha256=doc.blob_key,
+        trust=doc.trust,
+        uploaded_at=doc.uploaded_at,
+        reusable=doc.reusable,
+    )
+
+
+@router.post("/api/applications", response_model=ApplicationOut, status_code=201)
+def submit(
+    body: SubmitIn,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: CurrentCaller,
+    now: NowDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> ApplicationOut:
+    """Submit with one number; returns the serial number (流水号) and the query code."""
+    item = catalog.require_item(session=session, code=body.item, field="item")
+    applicant = from_caller(caller, item)
+    done = app_service.submit(
+        session=session,
+        settings=settings,
+        item=item,
+        applicant=applicant,
+        form=body.form,
+        commitments=body.commitments,
+        selections=dict(body.selections),
+        idempotency_key=idempotency_key,
+        green_channel=body.green_channel,
+        holder_number=body.holder_number,
+        appointment_id=body.appointment_id,
+        now=now,
+    )
+    session.commit()
+    if not done.created:
+        response.status_code = 200
+    return views.application_out(
+        session=session, settings=settings, app=done.application, with_code=True, base_url=settings.issuer
+    )
+
+
+@router.get("/api/applications", response_model=list[ApplicationOut])
+def my_applications(
+    session: SessionDep, settings: SettingsDep, caller: CurrentCaller
+) -> list[ApplicationOut]:
+    """My applications (and those of organisations I act for), with their timelines."""
+    return [
+        views.application_out(session=session, settings=settings, app=a, base_url=settings.issuer)
+        for a in app_service.list_mine(session=session, caller=caller)
+    ]
+
+
+@router.get("/api/applications/status")
+def public_status(serial: str, code: str, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """Progress by serial number and query code (kiosk, phone); no personal data."""
+    return app_service.public_status(session=session, settings=settings, serial=serial, code=code)
+
+
+@router.get("/api/applications/{serial}", response_model=ApplicationOut)
+def get_application(
+    serial: str, session: SessionDep, settings: SettingsDep, caller: CurrentCaller
+) -> ApplicationOut:
+    """One application: for its applicant, the departments it is routed to, or a counter clerk."""
+    app = app_service.require_visible(session=session, serial=serial, caller=caller)
+    return views.application_out(session=session, settings=settings, app=app, base_url=settings.issuer)
+
+
+@router.get("/api/applications/{serial}/result.pdf")
+def result_pdf(serial: str, session: SessionDep, blob_store: BlobStoreDep, caller: CurrentCaller) -> Response:
+    """The sealed result (一口出件)."""
+    app = app_service.require_visible(session=session, serial=serial, caller=caller)
+    result = review.get_result(session=session, app=app)
+    if result is None:
+        raise NotFound("this application has no result yet", field="serial", code="result_not_ready")
+    return Response(
+        blob_store.get(result.pdf_blob_key),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{app.serial}.pdf"'},
+    )
+
+
+@router.post("/api/applications/{serial}/supplement", response_model=ApplicationOut)
+def supplement(
+    serial: str,
+    body: SupplementIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: CurrentCaller,
+    now: NowDep,
+) -> ApplicationOut:
+    """Answer a supplement request; only what it listed is asked for."""
+    app = review.supplement(
+        session=session,
+        caller=caller,
+        serial=serial,
+        form=body.form,
+        commitments=body.commitments,
+        selections=dict(body.selections),
+        now=now,
+    )
+    return views.application_out(session=session, settings=settings, app=app, base_url=settings.issuer)
+
+
+router.include_router(staff_router)
+router.include_router(feedback_router)

@@ -1,0 +1,215 @@
+"""用证授权 (use grants) and the access log the holder sees."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from onenumber import worklog
+from onenumber.db import utcnow
+from wallet.catalog import service as catalog_service
+from wallet.catalog.models import LicenseType
+from wallet.dependencies import Caller
+from wallet.errors import InvalidLicenseData, NotFound, WalletError
+from wallet.licenses.models import AccessLog, License, UseGrant
+
+GRANTEE_KINDS = ("department", "client")
+MAX_GRANT = timedelta(days=366)
+
+
+def create(
+    *,
+    session: Session,
+    actor: str,
+    holder_index: str,
+    grantee_kind: str,
+    grantee: str,
+    purpose: str,
+    valid_until: datetime,
+    lic: License | None = None,
+    license_type: LicenseType | None = None,
+    fields: list[str] | None = None,
+    valid_from: datetime | None = None,
+    now: datetime | None = None,
+) -> UseGrant:
+    """Grant a department or client the use of one license or of a license type, for a purpose and period."""
+    now = now or utcnow()
+    if (lic is None) == (license_type is None):
+        raise WalletError("grant either one license or one license type", field="license")
+    if grantee_kind not in GRANTEE_KINDS:
+        raise WalletError(f"grantee_kind is one of {GRANTEE_KINDS}", field="grantee_kind")
+    if grantee_kind == "department":
+        dept = catalog_service.get_department(session=session, credit_code=grantee)
+        if dept is None:
+            raise NotFound(f"no department {grantee!r}", field="grantee", code="unknown_department")
+        grantee = dept.credit_code
+    if not purpose.strip():
+        raise WalletError("state the purpose of the grant", field="purpose", code="purpose_required")
+    start = valid_from or now
+    if valid_until <= start or valid_until <= now:
+        raise WalletError("valid_until must be in the future and after valid_from", field="valid_until")
+    if valid_until - start > MAX_GRANT:
+        raise WalletError("a grant lasts at most one year", field="valid_until")
+    schema_props = (lic.license_type if lic else license_type).field_schema.get("properties", {})  # type: ignore[union-attr]
+    if fields is not None:
+        unknown = [f for f in fields if f not in schema_props]
+        if unknown:
+            raise InvalidLicenseData(
+                f"fields not in this license type: {unknown}", field="fields", rule="enum"
+            )
+    grant = UseGrant(
+        holder_index=holder_index,
+        granted_by=actor,
+        grantee_kind=grantee_kind,
+        grantee=grantee,
+        license_id=lic.id if lic else None,
+        type_id=license_type.id if license_type else None,
+        purpose=purpose.strip(),
+        fields=fields,
+        valid_from=start,
+        valid_until=valid_until,
+        created_at=now,
+    )
+    session.add(grant)
+    session.flush()
+    target = f"license:{lic.identifier}" if lic else f"license_type:{license_type.type_code}"  # type: ignore[union-attr]
+    worklog.append(
+        session=session,
+        actor=actor,
+        action="wallet.grant.create",
+        object=f"grant:{grant.id}",
+        details={
+            "target": target,
+            "grantee": f"{grantee_kind}:{grantee}",
+            "purpose": grant.purpose,
+            "valid_until": valid_until.isoformat(),
+        },
+    )
+    session.commit()
+    return grant
+
+
+def get(*, session: Session, grant_id: int) -> UseGrant | None:
+    """The grant with this id, or None."""
+    return session.get(UseGrant, grant_id)
+
+
+def list_for_holders(*, session: Session, holder_indexes: frozenset[str]) -> Sequence[UseGrant]:
+    """Grants made over these holders' licenses, newest first."""
+    if not holder_indexes:
+        return []
+    return (
+        session.execute(
+            select(UseGrant)
+            .where(UseGrant.holder_index.in_(sorted(holder_indexes)))
+            .order_by(UseGrant.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def withdraw(*, session: Session, grant: UseGrant, actor: str, now: datetime | None = None) -> UseGrant:
+    """Withdraw a grant; reads through it stop at once."""
+    now = now or utcnow()
+    if grant.withdrawn_at is None:
+        grant.withdrawn_at = now
+        worklog.append(
+            session=session, actor=actor, action="wallet.grant.withdraw", object=f"grant:{grant.id}"
+        )
+        session.commit()
+    return grant
+
+
+def is_active(grant: UseGrant, *, now: datetime) -> bool:
+    """Not withdrawn and within its period."""
+    return grant.withdrawn_at is None and grant.valid_from <= now < grant.valid_until
+
+
+def find_active(
+    *, session: Session, caller: Caller, lic: License, now: datetime | None = None
+) -> UseGrant | None:
+    """An active grant that lets this caller (department system, its staff, or a client) read ``lic``."""
+    now = now or utcnow()
+    matches = []
+    departments = caller.reading_departments()
+    if departments:
+        matches.append((UseGrant.grantee_kind == "department") & UseGrant.grantee.in_(sorted(departments)))
+    if not caller.is_person and caller.client_id:
+        matches.append((UseGrant.grantee_kind == "client") & (UseGrant.grantee == caller.client_id))
+    if not matches:
+        return None
+    rows = (
+        session.execute(
+            select(UseGrant)
+            .where(
+                UseGrant.holder_index == lic.holder_index,
+                or_(UseGrant.license_id == lic.id, UseGrant.type_id == lic.type_id),
+                or_(*matches),
+                UseGrant.withdrawn_at.is_(None),
+            )
+            .order_by(UseGrant.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return next((g for g in rows if is_active(g, now=now)), None)
+
+
+def log_access(
+    *,
+    session: Session,
+    lic: License,
+    accessor: str,
+    accessor_label: str,
+    action: str,
+    channel: str,
+    purpose: str = "",
+    grant: UseGrant | None = None,
+    now: datetime | None = None,
+) -> AccessLog:
+    """Record a read or verification of ``lic`` (added to the session; the caller commits)."""
+    entry = AccessLog(
+        license_id=lic.id,
+        holder_index=lic.holder_index,
+        at=now or utcnow(),
+        accessor=accessor,
+        accessor_label=accessor_label,
+        action=action,
+        channel=channel,
+        purpose=purpose[:500],
+        grant_id=grant.id if grant else None,
+    )
+    session.add(entry)
+    return entry
+
+
+def list_access(*, session: Session, holder_indexes: frozenset[str], limit: int = 200) -> Sequence[AccessLog]:
+    """Reads of these holders' licenses, newest first."""
+    if not holder_indexes:
+        return []
+    return (
+        session.execute(
+            select(AccessLog)
+            .where(AccessLog.holder_index.in_(sorted(holder_indexes)))
+            .order_by(AccessLog.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def accessor_of(caller: Caller | None) -> tuple[str, str]:
+    """(accessor, label) for the access log: who the reader is, in words the holder understands."""
+    if caller is None:
+        return "public", "匿名核验 anonymous verifier"
+    if caller.is_person:
+        dept = sorted(caller.reading_departments())
+        return caller.actor, (caller.name or "") + (f" ({dept[0]})" if dept else "")
+    return caller.actor, f"{caller.client_id or ''}" + (
+        f" ({caller.department})" if caller.department else ""
+    )

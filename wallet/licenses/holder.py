@@ -1,0 +1,111 @@
+"""The holder's side: their licenses (and those of organisations they act for), PDFs, grants, access log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from onenumber.db import utcnow
+from wallet.catalog import service as catalog_service
+from wallet.catalog.models import LicenseType
+from wallet.dependencies import DELEGATION_GRANT, DELEGATION_READ, Caller
+from wallet.errors import WalletError
+from wallet.licenses import access, grants, service
+from wallet.licenses.models import License, UseGrant
+
+
+def list_licenses(*, session: Session, caller: Caller, all_versions: bool = False) -> Sequence[License]:
+    """The caller's licenses and those of the organisation they act for (current versions unless asked)."""
+    rows = service.list_for_holders(session=session, holder_indexes=caller.holder_indexes(DELEGATION_READ))
+    return rows if all_versions else [r for r in rows if r.status != "superseded"]
+
+
+def get_license(
+    *,
+    session: Session,
+    caller: Caller,
+    identifier: str,
+    action: str = DELEGATION_READ,
+    channel: str = "wallet",
+    log_as: str = "read",
+    now: datetime | None = None,
+) -> License:
+    """One license the caller holds (404 otherwise); reads by an agent rather than the holder are logged."""
+    lic = access.require_holder(
+        caller, service.get_by_identifier(session=session, identifier=identifier), action
+    )
+    if not access.is_self(caller, lic):
+        label = f"{caller.name or ''} ({caller.act_for.role if caller.act_for else ''})"
+        grants.log_access(
+            session=session,
+            lic=lic,
+            accessor=caller.actor,
+            accessor_label=label,
+            action=log_as,
+            channel=channel,
+            purpose="delegated use",
+            now=now or utcnow(),
+        )
+        session.commit()
+    return lic
+
+
+def get_pdf(*, session: Session, blob_store: Any, caller: Caller, identifier: str) -> tuple[License, bytes]:
+    """The sealed original PDF of a license the caller holds."""
+    lic = get_license(session=session, caller=caller, identifier=identifier, log_as="download")
+    data: bytes = blob_store.get(lic.pdf_blob_key)
+    return lic, data
+
+
+def grant(
+    *,
+    session: Session,
+    caller: Caller,
+    grantee_kind: str,
+    grantee: str,
+    purpose: str,
+    valid_until: datetime,
+    identifier: str | None = None,
+    type_code: str | None = None,
+    holder: str = "self",
+    valid_from: datetime | None = None,
+    fields: list[str] | None = None,
+) -> UseGrant:
+    """Grant the use of one license the caller holds, or of a type for themself or their organisation."""
+    lic: License | None = None
+    license_type: LicenseType | None = None
+    if identifier:
+        lic = get_license(session=session, caller=caller, identifier=identifier, action=DELEGATION_GRANT)
+        hid = lic.holder_index
+    elif type_code:
+        license_type = catalog_service.require_type(session=session, type_code=type_code)
+        if holder == "organization":
+            if caller.act_for is None or caller.act_for.hid not in caller.holder_indexes(DELEGATION_GRANT):
+                raise WalletError(
+                    "you do not act for an organisation with the right to grant",
+                    field="holder",
+                    code="no_delegation",
+                )
+            hid = caller.act_for.hid
+        elif caller.hid:
+            hid = caller.hid
+        else:
+            raise WalletError("your token carries no holder index (hid)", field="holder")
+    else:
+        raise WalletError("name a license (identifier) or a license type (type_code)", field="identifier")
+    return grants.create(
+        session=session,
+        actor=caller.actor,
+        holder_index=hid,
+        grantee_kind=grantee_kind,
+        grantee=grantee,
+        purpose=purpose,
+        valid_until=valid_until,
+        valid_from=valid_from,
+        lic=lic,
+        license_type=license_type,
+        fields=fields,
+    )

@@ -1,0 +1,158 @@
+"""亮证: short-lived signed presentation tokens (compact JWS, ES256) with only the fields the holder chose.
+
+The token is self-contained so it can be checked offline against the published JWKS
+(``GET /api/wallet/keys``); ``iat`` lets an offline verifier say how old it is.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import qrcode
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy.orm import Session
+
+from onenumber.db import utcnow
+from onenumber.settings import Settings
+from wallet.errors import InvalidLicenseData, InvalidPresentation
+from wallet.licenses import keys, service
+from wallet.licenses.models import License
+
+TOKEN_TYPE = "onenumber-presentation+jwt"
+DEFAULT_TTL = 300
+MAX_TTL = 3600
+LEEWAY = 30
+
+
+def wallet_issuer(settings: Settings) -> str:
+    """``iss`` of everything the wallet signs."""
+    return settings.issuer.rstrip("/") + "/wallet"
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """A presentation token and when it stops verifying."""
+
+    token: str
+    jti: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def present(
+    *,
+    session: Session,
+    settings: Settings,
+    lic: License,
+    fields: list[str],
+    ttl: int = DEFAULT_TTL,
+    now: datetime | None = None,
+) -> Presentation:
+    """Sign a presentation of ``lic`` revealing only ``fields`` (names from the type's schema)."""
+    unknown = [f for f in fields if f not in lic.data]
+    if unknown:
+        raise InvalidLicenseData(f"fields not on this license: {unknown}", field="fields", rule="enum")
+    ttl = max(10, min(ttl, MAX_TTL))
+    now = (now or utcnow()).replace(microsecond=0)
+    kid, key = keys.active_key(session=session, settings=settings)
+    jti = uuid.uuid4().hex
+    claims: dict[str, Any] = {
+        "iss": wallet_issuer(settings),
+        "jti": jti,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+        "license": lic.identifier,
+        "license_type": {"code": lic.license_type.type_code, "name": lic.license_type.name},
+        "issuer": {"name": lic.issuer.name, "code": lic.issuer.credit_code},
+        "holder": {"name": service.masked_holder_name(lic), "number": lic.holder_number_masked},
+        "valid_from": lic.valid_from.isoformat(),
+        "valid_until": lic.valid_until.isoformat() if lic.valid_until else None,
+        "status": service.effective_status(lic, now=now),
+        "fields": {name: lic.data[name] for name in fields},
+    }
+    token = jwt.encode({"alg": "ES256", "kid": kid, "typ": TOKEN_TYPE}, claims, key)
+    return Presentation(token=token, jti=jti, issued_at=now, expires_at=now + timedelta(seconds=ttl))
+
+
+def check_signed(token: str, key_for: Any, *, typ: str = TOKEN_TYPE) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify a compact JWS signature with the key ``key_for(kid)`` returns; (header, claims)."""
+    try:
+        header = jws.extract_compact(token.encode()).protected
+    except (JoseError, ValueError, TypeError) as exc:
+        raise InvalidPresentation("not a presentation token") from exc
+    if header.get("alg") != "ES256" or header.get("typ") != typ:
+        raise InvalidPresentation("not a presentation token of this platform")
+    key = key_for(str(header.get("kid", "")))
+    if key is None:
+        raise InvalidPresentation("signed by a key this platform does not know")
+    try:
+        decoded = jwt.decode(token, key, algorithms=["ES256"])
+    except (JoseError, ValueError) as exc:
+        raise InvalidPresentation("the signature does not verify: the token was forged or altered") from exc
+    return dict(decoded.header), dict(decoded.claims)
+
+
+def check_times(claims: dict[str, Any], *, now: datetime) -> int:
+    """Raise when expired (``presentation_expired``); return the token's age in seconds."""
+    stamp = now.timestamp()
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not isinstance(iat, int) or not isinstance(exp, int):
+        raise InvalidPresentation("the token carries no issue or expiry time")
+    if iat > stamp + LEEWAY:
+        raise InvalidPresentation(
+            "the token claims to be issued in the future", code="presentation_not_yet_valid"
+        )
+    if exp < stamp - LEEWAY:
+        age = int(stamp - iat)
+        raise InvalidPresentation(
+            f"the presentation expired; it was shown {age} seconds ago — ask the holder "
+            "to show the license again",
+            code="presentation_expired",
+        )
+    return max(0, int(stamp - iat))
+
+
+def decode(*, session: Session, token: str, now: datetime | None = None) -> tuple[dict[str, Any], int]:
+    """Verify a presentation token against the wallet's keys; (claims, age in seconds)."""
+    _, claims = check_signed(token.strip(), lambda kid: keys.public_key(session=session, kid=kid))
+    return claims, check_times(claims, now=now or utcnow())
+
+
+def verify_offline(token: str, jwks: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
+    """Check a presentation token with a published JWKS and no network; the claims plus its age."""
+    try:
+        keyset = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidPresentation(f"the JWKS holds no usable key ({exc})") from exc
+
+    def key_for(kid: str) -> ECKey | None:
+        for key in keyset.keys:
+            if key.kid == kid and isinstance(key, ECKey):
+                return key
+        return None
+
+    _, claims = check_signed(token.strip(), key_for)
+    now = now or datetime.now(UTC)
+    age = check_times(claims, now=now)
+    return {**claims, "age_seconds": age, "checked_at": now.isoformat(timespec="seconds"), "offline": True}
+
+
+def verify_link(settings: Settings, token: str) -> str:
+    """The URL a phone camera opens for this token (the public verify page)."""
+    return f"{settings.issuer.rstrip('/')}/verify?t={token}"
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code PNG of ``text``."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L, box_size=6, border=4)
+    qr.add_data(text)
+    qr.make(fit=True)
+    buf = io.BytesIO()
+    qr.make_image().save(buf)
+    return buf.getvalue()

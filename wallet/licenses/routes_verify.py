@@ -1,0 +1,62 @@
+"""Verification API: public presentation check, department check, PDF, SD-JWT (the ``/verify`` page is in
+wallet/web)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+
+from onenumber.deps import SessionDep, SettingsDep
+from wallet.dependencies import CurrentCaller, OptionalCaller
+from wallet.errors import WalletError
+from wallet.licenses import sdjwt, verification
+from wallet.licenses.schemas import (
+    LicenseCheckIn,
+    LicenseOut,
+    PdfVerificationOut,
+    SdJwtIn,
+    TokenIn,
+    VerificationOut,
+)
+
+router = APIRouter(tags=["verification"])
+
+
+@router.post("/api/verify/presentation", response_model=VerificationOut)
+def verify_presentation(body: TokenIn, session: SessionDep, caller: OptionalCaller) -> VerificationOut:
+    """Check a presentation token from a QR: status, license, issuer, masked holder, revealed fields."""
+    return verification.verify_presentation(session=session, token=body.token, caller=caller, channel="api")
+
+
+@router.post("/api/verify/license", response_model=LicenseOut)
+def verify_license(
+    body: LicenseCheckIn, session: SessionDep, settings: SettingsDep, caller: CurrentCaller
+) -> LicenseOut:
+    """A department checks a license by identifier and holder number, under a grant (or as its issuer)."""
+    return verification.read_as_department(
+        session=session,
+        settings=settings,
+        caller=caller,
+        identifier=body.identifier,
+        purpose=body.purpose,
+        channel="verify",
+        holder_number=body.holder_number,
+    )
+
+
+@router.post("/api/wallet/verify/pdf", response_model=PdfVerificationOut)
+def verify_pdf(
+    session: SessionDep, settings: SettingsDep, caller: OptionalCaller, file: Annotated[UploadFile, File()]
+) -> PdfVerificationOut:
+    """Registry check of an uploaded PDF: seal (signing/), registered original (SHA-256), current status."""
+    data = file.file.read(settings.upload_limit_bytes + 1)
+    if len(data) > settings.upload_limit_bytes:
+        raise WalletError("the file is larger than the upload limit", field="file", code="upload_too_large")
+    return verification.verify_pdf(session=session, pdf=data, caller=caller)
+
+
+@router.post("/api/verify/sd-jwt")
+def verify_sd_jwt(body: SdJwtIn, session: SessionDep) -> dict[str, Any]:
+    """Check an SD-JWT VC: issuer signature, disclosures, current status."""
+    return sdjwt.verify(session=session, credential=body.credential)

@@ -1,0 +1,178 @@
+"""核验: public status, presentation tokens, department checks under a grant, and uploaded PDFs."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from onenumber.crypto import holder_index
+from onenumber.db import utcnow
+from onenumber.settings import Settings
+from wallet.dependencies import Caller
+from wallet.errors import Forbidden, InvalidPresentation, LicenseNotFound
+from wallet.licenses import access, grants, presentation, service, views
+from wallet.licenses.models import License
+from wallet.licenses.schemas import LicenseOut, PdfVerificationOut, StatusOut, VerificationOut
+
+
+def status(*, session: Session, identifier: str, now: datetime | None = None) -> StatusOut:
+    """Public status of a license by identifier (no personal data)."""
+    lic = service.get_by_identifier(session=session, identifier=identifier)
+    if lic is None:
+        raise LicenseNotFound()
+    nxt = service.successor(session=session, lic=lic) if lic.status == "superseded" else None
+    return views.status_out(lic, superseded_by=nxt.identifier if nxt else None, now=now)
+
+
+def verify_presentation(
+    *,
+    session: Session,
+    token: str,
+    caller: Caller | None = None,
+    channel: str = "qr",
+    now: datetime | None = None,
+) -> VerificationOut:
+    """Check a presentation token (signature, age) and the license's current status; log the check."""
+    now = now or utcnow()
+    claims, age = presentation.decode(session=session, token=token, now=now)
+    lic = service.get_by_identifier(session=session, identifier=str(claims.get("license", "")))
+    if lic is None:
+        raise InvalidPresentation("the presented license is not in the registry")
+    state = service.effective_status(lic, now=now)
+    accessor, label = grants.accessor_of(caller)
+    grants.log_access(
+        session=session,
+        lic=lic,
+        accessor=accessor,
+        accessor_label=label,
+        action="verify",
+        channel=channel,
+        purpose="presentation",
+        now=now,
+    )
+    session.commit()
+    fields = {k: v for k, v in dict(claims.get("fields") or {}).items() if k in lic.data}
+    return VerificationOut(
+        valid=state == "valid",
+        status=state,
+        identifier=lic.identifier,
+        license_type=views.type_ref(lic),
+        issuer=views.issuer_ref(lic),
+        holder=views.masked_holder(lic),
+        valid_from=lic.valid_from,
+        valid_until=lic.valid_until,
+        fields=views.revealed(lic, fields),
+        presented_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+        age_seconds=age,
+        checked_at=now,
+    )
+
+
+def read_as_department(
+    *,
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    identifier: str,
+    purpose: str,
+    channel: str,
+    holder_number: str | None = None,
+    now: datetime | None = None,
+) -> LicenseOut:
+    """A department reads a license as its issuer or through an active grant; logged; else 404."""
+    now = now or utcnow()
+    if not caller.reading_departments() and caller.is_person:
+        raise LicenseNotFound()
+    lic = service.get_by_identifier(session=session, identifier=identifier)
+    if lic is None:
+        raise LicenseNotFound()
+    if (
+        holder_number is not None
+        and holder_index(holder_number, master_key=settings.secret_key) != lic.holder_index
+    ):
+        raise LicenseNotFound("no such license for this holder number")
+    as_issuer = access.reads_as_issuer(caller, lic)
+    grant = None if as_issuer else grants.find_active(session=session, caller=caller, lic=lic, now=now)
+    if not as_issuer and grant is None:
+        raise LicenseNotFound()
+    if grant is not None and not purpose.strip():
+        raise Forbidden("state the purpose of this read", field="purpose")
+    accessor, label = grants.accessor_of(caller)
+    grants.log_access(
+        session=session,
+        lic=lic,
+        accessor=accessor,
+        accessor_label=label,
+        action="read",
+        channel=channel,
+        purpose=purpose or ("issuer" if as_issuer else ""),
+        grant=grant,
+        now=now,
+    )
+    session.commit()
+    return views.license_out(
+        lic, settings=settings, full_holder=False, fields=None if grant is None else grant.fields, now=now
+    )
+
+
+def _registry_part(lic: License | None, now: datetime) -> dict[str, Any]:
+    if lic is None:
+        return {"registered": False}
+    return {
+        "registered": True,
+        "identifier": lic.identifier,
+        "status": service.effective_status(lic, now=now),
+        "license_type": views.type_ref(lic),
+        "issuer": views.issuer_ref(lic),
+    }
+
+
+def verify_pdf(
+    *, session: Session, pdf: bytes, caller: Caller | None = None, now: datetime | None = None
+) -> PdfVerificationOut:
+    """Seal check by signing/, then the registry: sealed original of a license? status now."""
+    import signing
+
+    now = now or utcnow()
+    report = signing.verify_pdf_sync(session=session, pdf=pdf)
+    sha = hashlib.sha256(pdf).hexdigest()
+    lic = service.get_by_sha256(session=session, sha256=sha)
+    registry = _registry_part(lic, now)
+    reasons_zh, reasons_en = list(report.reasons_zh), list(report.reasons_en)
+    if not report.valid:
+        verdict = "invalid_signature"
+    elif lic is None:
+        verdict = "not_registered"
+        reasons_zh.append("签章有效，但该文件不是证照库中登记的证照原件")
+        reasons_en.append("the seal is valid, but this file is not the registered original of any license")
+    else:
+        verdict = registry["status"]
+        if verdict != "valid":
+            reasons_zh.append(f"证照当前状态：{verdict}")
+            reasons_en.append(f"the license is now {verdict}")
+    if lic is not None:
+        accessor, label = grants.accessor_of(caller)
+        grants.log_access(
+            session=session,
+            lic=lic,
+            accessor=accessor,
+            accessor_label=label,
+            action="verify",
+            channel="pdf",
+            purpose="pdf check",
+            now=now,
+        )
+        session.commit()
+    return PdfVerificationOut(
+        valid=verdict == "valid",
+        verdict=verdict,
+        reasons_zh=reasons_zh,
+        reasons_en=reasons_en,
+        sha256=sha,
+        signature=report.to_dict(),
+        checked_at=now,
+        **registry,
+    )

@@ -1,0 +1,121 @@
+"""Schemas built from license rows, with the masking each reader is due."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from onenumber.crypto import decrypt_str
+from onenumber.db import utcnow
+from onenumber.settings import Settings
+from wallet.catalog import fieldschema
+from wallet.licenses import service
+from wallet.licenses.models import License, UseGrant
+from wallet.licenses.schemas import (
+    GrantOut,
+    HolderView,
+    IssuerRef,
+    LicenseOut,
+    RevealedField,
+    StatusOut,
+    TypeRef,
+)
+
+
+def type_ref(lic: License) -> TypeRef:
+    """The license's type, briefly."""
+    t = lic.license_type
+    return TypeRef(code=t.type_code, name=t.name, name_en=t.name_en, reuse_class=t.reuse_class)
+
+
+def issuer_ref(lic: License) -> IssuerRef:
+    """The issuing department, briefly."""
+    return IssuerRef(name=lic.issuer.name, code=lic.issuer.credit_code)
+
+
+def masked_holder(lic: License) -> HolderView:
+    """The holder as a stranger sees them."""
+    return HolderView(
+        kind=lic.holder_kind, name=service.masked_holder_name(lic), number=lic.holder_number_masked
+    )
+
+
+def license_out(
+    lic: License,
+    *,
+    settings: Settings,
+    full_holder: bool,
+    fields: list[str] | None = None,
+    previous: str | None = None,
+    now: datetime | None = None,
+) -> LicenseOut:
+    """A license for its holder (``full_holder``: clear number) or a department (masked, granted fields)."""
+    if full_holder:
+        number = decrypt_str(
+            lic.holder_number_cipher, master_key=settings.secret_key, context=service.HOLDER_NUMBER_CONTEXT
+        )
+        holder = HolderView(kind=lic.holder_kind, name=lic.holder_name, number=number)
+    else:
+        holder = HolderView(kind=lic.holder_kind, name=lic.holder_name, number=lic.holder_number_masked)
+    data = lic.data if fields is None else {k: v for k, v in lic.data.items() if k in fields}
+    return LicenseOut(
+        identifier=lic.identifier,
+        license_type=type_ref(lic),
+        issuer=issuer_ref(lic),
+        holder=holder,
+        version=lic.version,
+        previous=previous,
+        status=service.effective_status(lic, now=now),
+        stored_status=lic.status,
+        status_reason=lic.status_reason,
+        valid_from=lic.valid_from,
+        valid_until=lic.valid_until,
+        issued_at=lic.issued_at,
+        data=data,
+        labels=fieldschema.labels(lic.license_type.field_schema),
+        pdf_sha256=lic.pdf_sha256,
+        pdf_size=lic.pdf_size,
+    )
+
+
+def status_out(lic: License, *, superseded_by: str | None, now: datetime | None = None) -> StatusOut:
+    """Public status: nothing about the holder."""
+    now = now or utcnow()
+    return StatusOut(
+        identifier=lic.identifier,
+        status=service.effective_status(lic, now=now),
+        license_type=type_ref(lic),
+        issuer=issuer_ref(lic),
+        version=lic.version,
+        valid_from=lic.valid_from,
+        valid_until=lic.valid_until,
+        status_changed_at=lic.status_changed_at,
+        superseded_by=superseded_by,
+        checked_at=now,
+    )
+
+
+def revealed(lic: License, values: dict[str, Any]) -> list[RevealedField]:
+    """Revealed fields with their labels, in schema order."""
+    labels = fieldschema.labels(lic.license_type.field_schema)
+    return [RevealedField(name=k, label=labels.get(k, k), value=v) for k, v in values.items()]
+
+
+def grant_out(grant: UseGrant, *, now: datetime | None = None) -> GrantOut:
+    """A use grant for its holder."""
+    from wallet.licenses.grants import is_active
+
+    return GrantOut(
+        id=grant.id,
+        identifier=grant.license.identifier if grant.license else None,
+        type_code=grant.license_type.type_code if grant.license_type else None,
+        grantee_kind=grant.grantee_kind,
+        grantee=grant.grantee,
+        purpose=grant.purpose,
+        fields=grant.fields,
+        valid_from=grant.valid_from,
+        valid_until=grant.valid_until,
+        created_at=grant.created_at,
+        withdrawn_at=grant.withdrawn_at,
+        active=is_active(grant, now=now or utcnow()),
+    )

@@ -1,0 +1,27 @@
+"""All web pages of `wallet`: hall, console, kiosk, verify, admin, and their static files."""
+
+from fastapi import APIRouter
+
+from wallet.web.admin import router as admin_router
+from wallet.web.console import router as console_router
+from wallet.web.hall import router as hall_router
+from wallet.web.hall_apply import router as hall_apply_router
+from wallet.web.hall_auth import router as hall_auth_router
+from wallet.web.kiosk import router as kiosk_router
+from wallet.web.static_files import router as static_router
+from wallet.web.verify import router as verify_router
+
+router = APIRouter()
+for _sub in (
+    static_router,
+    hall_auth_router,
+    hall_router,
+    hall_apply_router,
+    console_router,
+    kiosk_router,
+    verify_router,
+    admin_router,
+):
+    router.include_router(_sub)
+
+__all__ = ["router"]

@@ -1,0 +1,119 @@
+"""Server-side web sessions: a signed random id in an HttpOnly cookie, the state encrypted in the database.
+
+Idle expiry is enforced here (not only by the page's JavaScript): a kiosk left alone is logged out even if
+its browser never runs the timer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from onenumber.crypto import blind_index, decrypt_str, encrypt_str
+from onenumber.db import utcnow
+from onenumber.settings import Settings
+from wallet.web.models import WebSession
+
+CONTEXT = "wallet.web.session"
+CHANNELS: dict[str, dict[str, Any]] = {
+    # cookie name, idle timeout, absolute lifetime
+    "hall": {"cookie": "hall_session", "idle": 30 * 60, "absolute": 12 * 3600},
+    "kiosk": {"cookie": "kiosk_session", "idle": 120, "absolute": 30 * 60},
+}
+
+
+def cookie_name(channel: str) -> str:
+    """The cookie that carries the session id of ``channel``."""
+    return str(CHANNELS[channel]["cookie"])
+
+
+def idle_seconds(channel: str) -> int:
+    """Seconds of inactivity after which a session of ``channel`` ends."""
+    return int(CHANNELS[channel]["idle"])
+
+
+def _mac(raw: str, settings: Settings) -> str:
+    return blind_index(raw, master_key=settings.secret_key, context=CONTEXT)[:32]
+
+
+def _row_id(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass
+class WebState:
+    """A loaded session: its row id, channel and mutable data (saved with :func:`save`)."""
+
+    row_id: str
+    channel: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def create(
+    *, session: Session, settings: Settings, channel: str, data: dict[str, Any]
+) -> tuple[WebState, str]:
+    """Start a session; returns it and the cookie value to set."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    spec = CHANNELS[channel]
+    row = WebSession(
+        id=_row_id(raw),
+        channel=channel,
+        data_cipher=encrypt_str(json.dumps(data), master_key=settings.secret_key, context=CONTEXT),
+        idle_seconds=int(spec["idle"]),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(seconds=int(spec["absolute"])),
+    )
+    session.add(row)
+    session.flush()
+    return WebState(row_id=row.id, channel=channel, data=data), f"{raw}.{_mac(raw, settings)}"
+
+
+def load(*, session: Session, settings: Settings, channel: str, cookie: str | None) -> WebState | None:
+    """The live session named by ``cookie`` (and mark it active), or None when missing, forged or expired."""
+    if not cookie or "." not in cookie:
+        return None
+    raw, mac = cookie.rsplit(".", 1)
+    if not hmac.compare_digest(mac, _mac(raw, settings)):
+        return None
+    row = session.get(WebSession, _row_id(raw))
+    if row is None or row.channel != channel:
+        return None
+    now = utcnow()
+    if row.expires_at <= now or (now - row.last_seen_at).total_seconds() > row.idle_seconds:
+        session.delete(row)
+        session.flush()
+        return None
+    row.last_seen_at = now
+    data = json.loads(decrypt_str(row.data_cipher, master_key=settings.secret_key, context=CONTEXT))
+    return WebState(row_id=row.id, channel=channel, data=data)
+
+
+def save(*, session: Session, settings: Settings, state: WebState) -> None:
+    """Write the session's data back."""
+    row = session.get(WebSession, state.row_id)
+    if row is not None:
+        row.data_cipher = encrypt_str(json.dumps(state.data), master_key=settings.secret_key, context=CONTEXT)
+        session.flush()
+
+
+def destroy(*, session: Session, state: WebState | None) -> None:
+    """End a session."""
+    if state is not None:
+        session.execute(delete(WebSession).where(WebSession.id == state.row_id))
+        session.flush()
+
+
+def purge_expired(*, session: Session) -> int:
+    """Delete sessions past their absolute expiry; returns how many."""
+    result = session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
