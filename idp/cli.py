@@ -143,8 +143,12 @@ def _persons(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this package's subcommands to the `onenumber` CLI."""
+def register(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    *,
+    keys_commands: Callable[[argparse._SubParsersAction], None] | None = None,  # type: ignore[type-arg]
+) -> None:
+    """Add this package's subcommands to the `onenumber` CLI; ``keys_commands`` adds to `onenumber keys`."""
     clients = subparsers.add_parser("clients", help="OAuth / OpenID Connect clients")
     csub = clients.add_subparsers(dest="clients_command", required=True)
     add = csub.add_parser("add", help="register a client")
@@ -172,6 +176,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     rot.add_argument("--alg", action="append", choices=["ES256", "RS256"])
     ksub.add_parser("check", help="rotate keys older than ONENUMBER_KEY_ROTATION_DAYS")
     keys.set_defaults(func=_keys)
+    if keys_commands is not None:  # the composition root's own key commands (rotate-master); their
+        keys_commands(ksub)  # sub-parser defaults (func) override the group's
 
     persons = subparsers.add_parser("persons", help="persons (accounts)")
     psub = persons.add_subparsers(dest="persons_command", required=True)

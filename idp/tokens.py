@@ -17,9 +17,10 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy.orm import Session, sessionmaker
 
+from idp import revocations
 from idp.errors import InvalidToken
 from idp.keys.service import KeyRing
-from idp.oauth.models import AccessToken, SsoSession
+from idp.oauth.models import AccessToken
 from onenumber.db import utcnow
 from onenumber.settings import Settings
 
@@ -141,16 +142,8 @@ def _kid_of(token: str) -> str | None:
 
 
 def is_revoked(*, session: Session, claims: dict[str, Any]) -> bool:
-    """True when the token's jti was revoked or its SSO session ended."""
-    jti = claims.get("jti")
-    if not isinstance(jti, str) or session.get(AccessToken, jti) is not None:
-        return True
-    sid = claims.get("sid")
-    if sid:
-        row = session.get(SsoSession, sid)
-        if row is None or row.revoked_at is not None:
-            return True
-    return False
+    """True when the token's jti was revoked or its SSO session ended (see :mod:`idp.revocations`)."""
+    return revocations.is_revoked(session=session, claims=claims)
 
 
 def revoke_access_token(*, session: Session, claims: dict[str, Any]) -> None:

@@ -68,6 +68,78 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rotate_master(args: argparse.Namespace) -> int:
+    import os
+
+    from onenumber.db import make_engine, make_sessionmaker
+    from onenumber.rekey import RekeyError, rotate_master
+
+    new_key = os.environ.get(args.new_key_env, "")
+    if not new_key:
+        print(f"error: environment variable {args.new_key_env} is not set or empty", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            report = rotate_master(session=session, settings=settings, new_key=new_key, dry_run=args.dry_run)
+    except RekeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    verb = "would re-key" if report.dry_run else "re-keyed"
+    print(f"master key {report.old_key_id} -> {report.new_key_id}: {verb}")
+    for name, count in sorted(report.counts.items()):
+        print(f"  {name:<45} {count}")
+    for client_id, secret in sorted(report.client_secrets.items()):
+        print(f"new client secret for {client_id} (its old one was bound to the old key; shown once): {secret}")
+    if not report.dry_run:
+        print(f"now set ONENUMBER_SECRET_KEY to the value of {args.new_key_env} and restart every process")
+    return 0
+
+
+def _keys_commands(ksub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    rm = ksub.add_parser(
+        "rotate-master", help="re-encrypt every encrypted column and blind index under a new master key"
+    )
+    rm.add_argument("--new-key-env", required=True, metavar="NAME",
+                    help="environment variable holding the new master key (never pass keys as arguments)")
+    rm.add_argument("--dry-run", action="store_true", help="check and count, then roll back")
+    rm.set_defaults(func=_rotate_master)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from onenumber import backup
+    from onenumber.app import open_blob_store
+
+    settings = get_settings()
+    try:
+        manifest = backup.backup(settings=settings, blob_store=open_blob_store(settings), directory=args.directory)
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = sum(manifest["tables"].values())
+    print(f"backup written to {args.directory}: {rows} rows in {len(manifest['tables'])} tables, "
+          f"{len(manifest['blobs'])} blobs, revision {manifest['alembic_revision']}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from onenumber import backup
+    from onenumber.app import open_blob_store
+
+    settings = get_settings()
+    try:
+        manifest = backup.restore(settings=settings, blob_store=open_blob_store(settings), directory=args.directory)
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored {sum(manifest['tables'].values())} rows and {len(manifest['blobs'])} blobs "
+          f"from {args.directory}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every package's subcommands."""
     parser = argparse.ArgumentParser(prog="onenumber", description="OneNumber platform command line")
@@ -101,7 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     from storage.cli import register as register_storage
     from wallet.cli import register as register_wallet
 
-    for register in (register_idp, register_identifiers, register_signing, register_wallet):
+    bk = sub.add_parser("backup", help="database rows, blobs and a manifest of SHA-256s into a new directory")
+    bk.add_argument("directory")
+    bk.set_defaults(func=_backup)
+    rs = sub.add_parser("restore", help="restore a backup into an empty database and blob store")
+    rs.add_argument("directory")
+    rs.set_defaults(func=_restore)
+
+    register_idp(sub, keys_commands=_keys_commands)
+    for register in (register_identifiers, register_signing, register_wallet):
         register(sub)
     register_storage(sub, referenced_keys=_referenced_blob_keys)
     return parser

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +51,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+THREADPOOL_SIZE = 40  # anyio's default thread limiter, which Starlette's run_in_threadpool uses
+POOL_OVERFLOW = 10  # background work (work-log sealing, key ring) beyond the request threads
+POOL_RECYCLE_S = 1800
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -71,12 +76,47 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # One connection per worker thread (Starlette's pool has THREADPOOL_SIZE threads), so checkouts never
+    # open and close overflow connections under load; no pre-ping (a SELECT 1 per checkout): connections
+    # are recycled after POOL_RECYCLE_S, and a connection found dead mid-request fails that request once and
+    # invalidates the whole pool (SQLAlchemy's disconnect handling), so the next checkout reconnects.
+    return create_engine(
+        url,
+        pool_size=THREADPOOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_recycle=POOL_RECYCLE_S,
+        pool_pre_ping=False,
+        pool_use_lifo=True,
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Session factory bound to ``engine``; objects stay usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+def _note_execute(state: ORMExecuteState) -> None:
+    if not state.is_select:  # update(), delete(), insert() and text(): anything may write
+        state.session.info["wrote"] = True
+
+
+def _forget_writes(session: Session, *_args: Any) -> None:
+    session.info.pop("wrote", None)
+
+
+event.listen(Session, "after_flush", _note_flush)
+event.listen(Session, "do_orm_execute", _note_execute)
+event.listen(Session, "after_commit", _forget_writes)
+event.listen(Session, "after_rollback", _forget_writes)
+
+
+def has_writes(session: Session) -> bool:
+    """True if the session's transaction flushed or executed anything but SELECTs (so it must commit)."""
+    return bool(session.info.get("wrote")) or bool(session.new or session.dirty or session.deleted)
 
 
 @contextmanager

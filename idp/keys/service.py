@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -105,6 +106,7 @@ class KeyRing:
         self._parsed: dict[str, LoadedKey] = {}
         self._active: dict[str, tuple[float, str]] = {}
         self._jwks: tuple[float, dict[str, Any]] | None = None
+        self._jwks_body: tuple[float, bytes] | None = None
         self._checked_schedule = False
 
     def _parse(self, row: SigningKey) -> LoadedKey:
@@ -197,7 +199,21 @@ class KeyRing:
             keys = [dict(row.public_jwk) for row in rows if self._row_usable(row)]
         value = {"keys": keys}
         self._jwks = (time.monotonic(), value)
+        self._jwks_body = (self._jwks[0], json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
         return value
+
+    def jwks_body(self) -> bytes | None:
+        """The JWKS as JSON bytes if the cached copy is fresh and an active ES256 key is known, else None.
+
+        Never touches the database, so the JWKS endpoint can answer on the event loop.
+        """
+        cached = self._jwks_body
+        if cached is None or time.monotonic() - cached[0] >= _ACTIVE_TTL_SECONDS:
+            return None
+        active = self._active.get("ES256")
+        if not active or time.monotonic() - active[0] >= _ACTIVE_TTL_SECONDS:
+            return None
+        return cached[1]
 
     def key_set(self) -> KeySet:
         """A joserfc KeySet of every verification key (for tests and tooling)."""
@@ -208,3 +224,4 @@ class KeyRing:
         """Drop cached views (after a rotation in this process)."""
         self._active.clear()
         self._jwks = None
+        self._jwks_body = None

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from idp.oauth.server import OneNumberServer
 from idp.tokens import keyring_for
+from onenumber.db import has_writes
 from onenumber.settings import Settings
 
 
@@ -116,7 +117,7 @@ def to_response(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
 async def run_endpoint(
     request: Request, call: Callable[[OneNumberServer, StarletteOAuth2Request], tuple[int, Any, list[Any]]]
 ) -> Response:
-    """Build the request, run ``call(server, oauth_request)`` in a thread, commit on success."""
+    """Build the request, run ``call(server, oauth_request)`` in a thread, commit what it wrote on success."""
     settings: Settings = request.app.state.settings
     oauth_request = await build_request(request, settings)
 
@@ -128,9 +129,9 @@ async def run_endpoint(
             except BaseException:
                 session.rollback()
                 raise
-            if result[0] < 400:
+            if result[0] < 400 and has_writes(session):
                 session.commit()
-            else:
+            else:  # a failure, or read-only work (introspection, a cached client): nothing to commit
                 session.rollback()
             return result
 

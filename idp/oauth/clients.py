@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass
+from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from idp.errors import InvalidField, NotFound
 from idp.oauth.models import Client
@@ -91,6 +95,67 @@ def get(*, session: Session, client_id: str) -> Client | None:
     return session.get(Client, client_id)
 
 
+# Clients change rarely and every token request needs one, so each process keeps a short-lived copy.
+# A change made in this process (create, rotate_secret, disable, any ORM edit of a Client row) drops the
+# copy at flush and again at commit; a change made by another process is seen within CACHE_TTL seconds.
+CACHE_TTL = 5.0
+_cache_lock = threading.Lock()
+_cache: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, Client]]] = weakref.WeakKeyDictionary()
+_generation = 0  # bumped on every invalidation: a load that raced with one is not stored
+
+
+def get_cached(*, session: Session, client_id: str) -> Client | None:
+    """The client row as of at most ``CACHE_TTL`` seconds ago (a detached copy: read it, never change it)."""
+    bind = session.get_bind()
+    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
+    now = time.monotonic()
+    entry = _cache.get(engine, {}).get(client_id)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    generation = _generation
+    row = session.get(Client, client_id)
+    if row is None:
+        return None  # not cached: a client registered a moment later must work at once
+    copy = Client(**{attr.key: getattr(row, attr.key) for attr in inspect(Client).column_attrs})
+    make_transient_to_detached(copy)
+    with _cache_lock:
+        if generation == _generation:
+            _cache.setdefault(engine, {})[client_id] = (now + CACHE_TTL, copy)
+    return copy
+
+
+def forget_cached(client_id: str | None = None) -> None:
+    """Drop the cached copy of ``client_id`` (or of every client) in this process."""
+    global _generation
+    with _cache_lock:
+        _generation += 1
+        for rows in _cache.values():
+            if client_id is None:
+                rows.clear()
+            else:
+                rows.pop(client_id, None)
+
+
+def _on_client_change(_mapper: Any, _connection: Any, target: Client) -> None:
+    forget_cached(target.client_id)
+    owner = Session.object_session(target)
+    if owner is not None:
+        owner.info.setdefault("idp_clients_changed", set()).add(target.client_id)
+
+
+def _after_commit(session: Session) -> None:
+    # Again after commit: a concurrent reader may have cached the old row between flush and commit.
+    changed = session.info.pop("idp_clients_changed", None)
+    for client_id in changed or ():
+        forget_cached(client_id)
+
+
+for _name in ("after_insert", "after_update", "after_delete"):
+    event.listen(Client, _name, _on_client_change)
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_soft_rollback", lambda session, _tx: session.info.pop("idp_clients_changed", None))
+
+
 def list_all(*, session: Session) -> list[Client]:
     """Every client, by id."""
     return list(session.scalars(select(Client).order_by(Client.client_id)))
@@ -146,7 +211,8 @@ def create(
 
 
 def rotate_secret(*, session: Session, settings: Settings, client_id: str) -> str:
-    """Give a confidential client a new secret (the old one stops working at once)."""
+    """Give a confidential client a new secret (the old one stops working at once in this process, and
+    within ``CACHE_TTL`` seconds in the other workers)."""
     row = session.get(Client, client_id)
     if row is None:
         raise NotFound(f"no client {client_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,11 +32,20 @@ def openid_configuration(request: Request) -> dict[str, Any]:
 
 
 @router.get("/jwks.json")
-def jwks(request: Request) -> JSONResponse:
+async def jwks(request: Request) -> Response:
     """Public keys that verify our tokens (active and retiring), RFC 7517."""
+    ring = getattr(request.app.state, "idp_keyring", None)
+    body = ring.jwks_body() if ring is not None else None
+    if body is None:  # first call, or the cached copy is stale: the database is read in a thread
+        body = await run_in_threadpool(_jwks_body, request)
+    return Response(body, media_type="application/json", headers={"Cache-Control": "public, max-age=60"})
+
+
+def _jwks_body(request: Request) -> bytes:
     ring = keyring_for(request.app.state, settings_of(request))
     ring.signing_key("ES256")  # make sure a key exists before the first token
-    return JSONResponse(ring.jwks(), headers={"Cache-Control": "public, max-age=60"})
+    ring.jwks()
+    return ring.jwks_body() or json.dumps(ring.jwks(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def outcome_response(request: Request, outcome: Outcome, query: str) -> Response:

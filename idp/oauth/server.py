@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from idp import sessions as sso
 from idp.keys.service import KeyRing
+from idp.oauth import clients
 from idp.oauth.clients import OAuthClient
-from idp.oauth.models import Client, RefreshToken
+from idp.oauth.models import RefreshToken
 from idp.tokens import Principal, issue_access_token
 from onenumber import worklog
 from onenumber.db import utcnow
@@ -48,7 +49,7 @@ class OneNumberServer(AuthorizationServer):  # type: ignore[misc]
 
     # -- authlib hooks ---------------------------------------------------------------------------
     def query_client(self, client_id: str) -> OAuthClient | None:
-        row = self.session.get(Client, client_id)
+        row = clients.get_cached(session=self.session, client_id=client_id)
         if row is None or row.disabled:
             return None
         return OAuthClient(row=row, settings=self.settings)

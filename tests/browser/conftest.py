@@ -60,22 +60,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ONENUMBER_ISSUER": url,
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
     }
-    versions = ROOT / "alembic" / "versions"
-    if versions.is_dir() and any(versions.glob("*.py")):
-        run([PYTHON, "-m", "onenumber", "db", "upgrade"], env)
-    run([PYTHON, str(HERE / "setup_db.py"), "tables"], env)
+    run([PYTHON, "-m", "onenumber", "db", "upgrade"], env)
     run([PYTHON, "-m", "onenumber", "seed"], env)
-    run([PYTHON, str(HERE / "setup_db.py"), "seed-items"], env)
     log = open(tmp / "server.log", "w")  # noqa: SIM115 — closed below
     proc = subprocess.Popen(
         [
             PYTHON,
             "-m",
             "uvicorn",
-            "server_app:create",
+            "onenumber.app:create_app",
             "--factory",
-            "--app-dir",
-            str(HERE),
             "--host",
             "127.0.0.1",
             "--port",

@@ -17,9 +17,14 @@ SECRET_KEY = os.environ.get("ONENUMBER_TEST_S3_SECRET_KEY", "onenumber-dev-secre
 MiB = 1024 * 1024
 
 
-def test_bucket_is_created_lazily_on_first_write(s3: S3BlobStore) -> None:
-    from conftest import raw_minio
+def raw_minio(store: S3BlobStore):  # type: ignore[no-untyped-def]
+    """A plain minio client on the same server, to look behind the store's back."""
+    from minio import Minio
 
+    return Minio(store.endpoint, access_key=ACCESS_KEY, secret_key=SECRET_KEY, secure=False)
+
+
+def test_bucket_is_created_lazily_on_first_write(s3: S3BlobStore) -> None:
     raw = raw_minio(s3)
     s3.ping()  # reachable even before the bucket exists
     assert list(s3.list()) == []
@@ -83,8 +88,6 @@ def test_wrong_credentials_are_unavailable(s3: S3BlobStore) -> None:
 
 @pytest.mark.slow
 def test_50_mib_multipart_round_trip(s3: S3BlobStore) -> None:
-    from conftest import raw_minio
-
     data = os.urandom(50 * MiB)
     info = s3.put(data, content_type="application/pdf")
     assert info.size == 50 * MiB

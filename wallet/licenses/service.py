@@ -223,6 +223,13 @@ def _request_hash(**parts: Any) -> str:
     ).hexdigest()
 
 
+def issue_request_hash(
+    *, type_code: str, hid: str, holder_name: str, data: Any, valid_from: date, valid_until: date | None
+) -> str:
+    """Fingerprint of an issuance request, kept beside its Idempotency-Key (``hid`` is the holder index)."""
+    return _request_hash(t=type_code, h=hid, n=holder_name, d=data, f=valid_from, u=valid_until)
+
+
 def _replay(*, session: Session, license_type: LicenseType, key: str, request_hash: str) -> License | None:
     lic = session.execute(
         select(License).where(License.issuer_id == license_type.issuer_id, License.idempotency_key == key)
@@ -264,8 +271,9 @@ def issue(
     if until is not None and until < start:
         raise WalletError("valid_until is before valid_from", field="valid_until", code="invalid_validity")
     hid = holder_index(number, master_key=settings.secret_key)
-    req_hash = _request_hash(
-        t=license_type.type_code, h=hid, n=holder_name.strip(), d=clean, f=start, u=until
+    req_hash = issue_request_hash(
+        type_code=license_type.type_code, hid=hid, holder_name=holder_name.strip(), data=clean,
+        valid_from=start, valid_until=until,
     )
     if idempotency_key:
         done = _replay(session=session, license_type=license_type, key=idempotency_key, request_hash=req_hash)

@@ -1,0 +1,143 @@
+"""Per-process view of revoked access tokens and ended SSO sessions.
+
+Introspection and the wallet's token verifier ask "is this token revoked?" on every call; asking the
+database each time was a fifth of introspection's cost. Each process keeps instead:
+
+- the set of revoked access-token ``jti`` values that have not expired yet (revocations live only until the
+  token would have expired, so the set stays small), reloaded with one query at most every ``REFRESH_S``;
+- for each SSO session a token names, when it was last confirmed live; it is checked again once that is
+  more than ``REFRESH_S`` old.
+
+A revocation made in this process is seen at once (SQLAlchemy mapper events at flush add the jti or the
+ended session to every view, before the revoking request even answers); one made by another worker is
+seen within ``REFRESH_S`` seconds (plus one query's time).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
+
+from idp.oauth.models import AccessToken, SsoSession
+
+REFRESH_S = 1.0
+# How long a revocation flushed in this process is kept even if a reload does not show it yet (the
+# revoking transaction may commit after a reload has started).
+LOCAL_GRACE_S = 60.0
+
+
+class _View:
+    """What one process knows about one database's revocations."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # held by the one thread reloading
+        self.local_lock = threading.Lock()  # guards local_jtis, ended_sids and live_sids
+        self.loaded_at: float | None = None
+        self.jtis: frozenset[str] = frozenset()
+        self.local_jtis: dict[str, float] = {}  # jti -> monotonic time its revocation was flushed here
+        self.ended_sids: dict[str, float] = {}  # sid -> monotonic time its end was flushed here
+        self.live_sids: dict[str, float] = {}  # sid -> monotonic time it was last confirmed live
+
+    def refresh(self, session: Session, now: float) -> None:
+        """Reload the revoked jtis if the last load is older than REFRESH_S (one thread reloads)."""
+        if self.loaded_at is not None and now - self.loaded_at < REFRESH_S:
+            return
+        if not self.lock.acquire(blocking=self.loaded_at is None):
+            return  # another thread is reloading; the current set is at most about REFRESH_S old
+        try:
+            if self.loaded_at is not None and time.monotonic() - self.loaded_at < REFRESH_S:
+                return
+            started = time.monotonic()
+            rows = session.scalars(
+                select(AccessToken.jti).where(AccessToken.expires_at > datetime.now(UTC))
+            ).all()
+            cutoff = started - LOCAL_GRACE_S
+            with self.local_lock:
+                self.local_jtis = {j: t for j, t in self.local_jtis.items() if t > cutoff}
+                self.ended_sids = {s: t for s, t in self.ended_sids.items() if t > cutoff}
+                self.live_sids = {s: t for s, t in self.live_sids.items() if started - t < REFRESH_S}
+                self.jtis = frozenset(rows).union(self.local_jtis)
+            self.loaded_at = started
+        finally:
+            self.lock.release()
+
+
+_views_lock = threading.Lock()
+_views: weakref.WeakKeyDictionary[Engine, _View] = weakref.WeakKeyDictionary()
+
+
+def _view(session: Session) -> _View:
+    bind = session.get_bind()
+    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
+    view = _views.get(engine)
+    if view is None:
+        with _views_lock:
+            view = _views.setdefault(engine, _View())
+    return view
+
+
+def is_revoked(*, session: Session, claims: dict[str, Any]) -> bool:
+    """True when the token's jti was revoked or its SSO session ended (or never existed)."""
+    jti = claims.get("jti")
+    if not isinstance(jti, str):
+        return True
+    view = _view(session)
+    now = time.monotonic()
+    view.refresh(session, now)
+    if jti in view.jtis or jti in view.local_jtis:
+        return True
+    sid = claims.get("sid")
+    if not sid:
+        return False
+    if sid in view.ended_sids:
+        return True
+    confirmed = view.live_sids.get(sid)
+    if confirmed is not None and now - confirmed < REFRESH_S:
+        return False
+    row = session.get(SsoSession, sid)
+    if row is None or row.revoked_at is not None:
+        return True
+    with view.local_lock:
+        if sid not in view.ended_sids:  # not ended here while we were reading
+            view.live_sids[sid] = now
+    return False
+
+
+def _all_views() -> list[_View]:
+    with _views_lock:
+        return list(_views.values())
+
+
+def _on_access_token_insert(_mapper: Any, _connection: Any, target: AccessToken) -> None:
+    now = time.monotonic()
+    for view in _all_views():
+        with view.local_lock:
+            view.local_jtis[target.jti] = now
+
+
+def _end_session(sid: str) -> None:
+    now = time.monotonic()
+    for view in _all_views():
+        with view.local_lock:
+            view.ended_sids[sid] = now
+            view.live_sids.pop(sid, None)
+
+
+def _on_session_change(_mapper: Any, _connection: Any, target: SsoSession) -> None:
+    if target.revoked_at is not None:
+        _end_session(target.sid)
+
+
+def _on_session_delete(_mapper: Any, _connection: Any, target: SsoSession) -> None:
+    _end_session(target.sid)
+
+
+event.listen(AccessToken, "after_insert", _on_access_token_insert)
+event.listen(SsoSession, "after_update", _on_session_change)
+event.listen(SsoSession, "after_delete", _on_session_delete)

@@ -1,0 +1,278 @@
+"""The hardening world: the demo data of ``onenumber seed`` plus the people and systems of the
+authorization matrix, each with a REAL idp credential (access tokens signed by idp's key ring and checked
+by the app's own token verifier; department systems get theirs from POST /token)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+
+from idp.identifiers import license_id
+from idp.identifiers.iso7064 import mod_11_2_check
+from idp.oauth import clients as client_service
+from idp.oauth.claims import principal_for
+from idp.parties import service as party_service
+from idp.parties.passwords import hash_password
+from idp.tokens import issue_access_token, keyring_for
+from onenumber import seed as platform_seed
+from onenumber.settings import Settings
+from idp.web.pages import CSRF_COOKIE as IDP_CSRF_COOKIE
+from wallet.web.rendering import CSRF_COOKIE
+
+HEALTH = "11110000000245016J"  # department X: reviews birth registrations
+CIVIL = "111100000001370319"  # department Y: issued 张三's marriage certificate
+MARKET = "11110000000137023E"  # the department holder A granted the use of their marriage certificate
+ORG_CODE = "91110000600037341L"
+ZHANG = ("张三", "11010519491231002X", "Zhangsan-2026")
+LI = ("李四", "110102199101010078", "Lisi-2026")
+PASSWORD = "Matrix-2026-pass"
+CSRF = "matrix-csrf-token-0123456789"
+BIRTH_REGISTRATION = "WSJK-GG-0001"
+
+
+def resident_id(area: str, born: str, seq: str) -> str:
+    """A valid resident ID number (GB 11643 check character)."""
+    body = area + born + seq
+    return body + mod_11_2_check(body)
+
+
+# role → (name, number, staff roles, delegation scopes for the demo organisation or None)
+EXTRA_PEOPLE: dict[str, tuple[str, str, list[tuple[str, str | None]], list[str] | None]] = {
+    "agent": ("赵六", resident_id("110101", "19800101", "011"), [], ["wallet"]),
+    "agent_nodeleg": ("钱七", resident_id("110101", "19800202", "021"), [], None),
+    "clerk_x": ("孙八", resident_id("110101", "19800303", "031"), [("clerk", HEALTH), ("counter", None)], None),
+    "approver_x": ("周九", resident_id("110101", "19800404", "041"), [("approver", HEALTH)], None),
+    "approver_y": ("吴十", resident_id("110101", "19800505", "051"), [("approver", CIVIL)], None),
+    "admin": ("郑一", resident_id("110101", "19800606", "061"), [("admin", None)], None),
+}
+PERSON_ROLES = ["holder_a", "holder_b", *EXTRA_PEOPLE]
+SYSTEM_ROLES = ["dept_grant", "dept_nogrant"]
+ROLES = ["anonymous", *PERSON_ROLES, *SYSTEM_ROLES]
+
+
+@dataclass
+class World:
+    """Seeded data of the matrix and one credential per role."""
+
+    app: Any
+    client: TestClient
+    tokens: dict[str, str] = field(default_factory=dict)
+    numbers: dict[str, str] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
+    page_clients: dict[str, TestClient] = field(default_factory=dict)
+
+    roles = ROLES
+
+    def clear_numbers(self) -> dict[str, str]:
+        """Clear ID numbers of the persons of the world, by role (what no one else may read)."""
+        return {role: self.numbers[role] for role in PERSON_ROLES}
+
+    def headers(self, role: str) -> dict[str, str]:
+        """Authorization header of ``role`` (none for anonymous)."""
+        token = self.tokens.get(role)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def api(self, role: str, method: str, path: str, **kw: Any) -> Any:
+        """A request to the API as ``role``."""
+        headers = {**self.headers(role), **kw.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, follow_redirects=False, **kw)
+
+    def page(self, role: str, method: str, path: str, **kw: Any) -> Any:
+        """A request through ``role``'s browser (hall session cookie; a bearer header for systems)."""
+        browser = self.page_clients.get(role)
+        if browser is None:
+            browser = self.page_clients[role] = _browser(self.app)
+            if role in PERSON_ROLES:
+                hall_login(browser, self.numbers[role], PASSWORD if role not in ("holder_a", "holder_b")
+                           else {"holder_a": ZHANG[2], "holder_b": LI[2]}[role],
+                           act_for=ORG_CODE if role == "agent" else None)
+        headers = {**(self.headers(role) if role in SYSTEM_ROLES else {}), **kw.pop("headers", {})}
+        return browser.request(method, path, headers=headers, follow_redirects=False, **kw)
+
+
+def _browser(app: Any) -> TestClient:
+    browser = TestClient(app)
+    browser.cookies.set(CSRF_COOKIE, CSRF)
+    browser.cookies.set(IDP_CSRF_COOKIE, CSRF)
+    return browser
+
+
+def hall_login(browser: TestClient, number: str, password: str, *, act_for: str | None = None) -> None:
+    """Sign in to the hall through the real pages: /hall/login → idp /authorize → /login → callback."""
+    import re
+
+    response = browser.get("/hall/login", follow_redirects=False)
+    for _ in range(12):
+        if response.status_code in (302, 303):
+            location = response.headers["location"]
+            if urlparse(location).path == "/hall":
+                return
+            response = browser.get(location, follow_redirects=False)
+            continue
+        assert response.status_code == 200, response.text[:500]
+        page = response.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        nxt = re.search(r'name="next" value="([^"]*)"', page)
+        assert csrf and nxt, page[:500]
+        import html
+
+        form = {"csrf": csrf.group(1), "next": html.unescape(nxt.group(1))}
+        if 'action="/login"' in page:
+            response = browser.post("/login", data={**form, "number": number, "password": password},
+                                    follow_redirects=False)
+        elif 'action="/login/select"' in page:
+            choice = ""
+            if act_for:
+                option = re.search(rf'name="delegation" value="(\d+)"[^>]*>[^<]*(?:<[^>]+>[^<]*)*?{act_for}', page)
+                choice = option.group(1) if option else re.findall(r'name="delegation" value="(\d+)"', page)[0]
+            response = browser.post("/login/select", data={**form, "delegation": choice}, follow_redirects=False)
+        elif 'action="/consent"' in page:
+            response = browser.post("/consent", data={**form, "decision": "allow"}, follow_redirects=False)
+        else:
+            raise AssertionError(f"unexpected page during hall login: {page[:500]}")
+    raise AssertionError("hall login did not finish")
+
+
+def _person_token(app: Any, settings: Settings, number: str, *, act_for: str | None = None) -> str:
+    """An access token minted by idp's own code for the person with ``number`` (as the hall client)."""
+    with app.state.sessionmaker() as session:
+        person = party_service.get_by_number(session=session, settings=settings, number=number)
+        assert person is not None
+        claim = None
+        if act_for:
+            options = [o for o in party_service.list_acting_options(session=session, person=person)
+                       if o.credit_code == act_for]
+            assert options, f"no delegation for {act_for}"
+            claim = party_service.act_for_claim(options[0], settings=settings)
+        facts = {"acr": "password", "amr": ["pwd"], "auth_time": int(time.time()), "act_for": claim}
+        principal = principal_for(session=session, settings=settings, person=person, sid=None, facts=facts)
+        token, _ = issue_access_token(
+            keyring=keyring_for(app.state, settings), settings=settings, client_id="hall",
+            scope="openid profile", principal=principal,
+        )
+    return token
+
+
+def _client_token(client: TestClient, client_id: str, secret: str, scope: str) -> str:
+    response = client.post("/token", data={"grant_type": "client_credentials", "scope": scope},
+                           auth=(client_id, secret))
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def build_world(app: Any, client: TestClient) -> World:
+    """Seed the demo data and the matrix's people, systems, licenses, grants and applications."""
+    settings: Settings = app.state.settings
+    world = World(app=app, client=client)
+    with app.state.sessionmaker() as session:
+        platform_seed.run(session=session, settings=settings, blob_store=app.state.blob_store)
+        org = party_service.get_organization(session=session, credit_code=ORG_CODE)
+        assert org is not None
+        for role, (name, number, roles, scopes) in EXTRA_PEOPLE.items():
+            person = party_service.create(session=session, settings=settings, number=number, name=name,
+                                          phone=None, password_hash=hash_password(PASSWORD))
+            for role_name, dept in roles:
+                party_service.grant_role(session=session, person=person, role=role_name, department_code=dept)
+            if scopes is not None:
+                party_service.delegate(session=session, organization=org, person=person, role="agent",
+                                       scopes=scopes)
+            world.numbers[role] = number
+        secrets_by_client = {}
+        for client_id, dept in (("market-system", MARKET), ):
+            _, secret = client_service.create(
+                session=session, settings=settings, client_id=client_id, name="市场监管业务系统",
+                kind="department", department_code=dept, scopes=["license:read", "license:verify"])
+            secrets_by_client[client_id] = secret
+        session.commit()
+    world.numbers.update(holder_a=ZHANG[1], holder_b=LI[1])
+    for role in PERSON_ROLES:
+        world.tokens[role] = _person_token(app, settings, world.numbers[role],
+                                           act_for=ORG_CODE if role == "agent" else None)
+    world.tokens["dept_grant"] = _client_token(client, "market-system", str(secrets_by_client["market-system"]),
+                                               "license:read license:verify")
+    world.tokens["dept_nogrant"] = _client_token(client, "demo-verifier", "demo-verifier-secret",
+                                                 "license:read license:verify")
+    _seed_holder_data(world)
+    return world
+
+
+def _ok(response: Any, *codes: int) -> Any:
+    assert response.status_code in (codes or (200, 201)), response.text[:800]
+    return response.json()
+
+
+def _seed_holder_data(world: World) -> None:
+    """Licenses, a grant, presentations and applications the matrix probes."""
+    refs = world.refs
+    mine = _ok(world.api("holder_a", "GET", "/api/wallet/licenses"))
+    refs["license_a"] = next(x["identifier"] for x in mine if "结婚" in x["license_type"]["name"])
+    org_licenses = _ok(world.api("agent", "GET", "/api/wallet/licenses"))
+    refs["license_org"] = next(x["identifier"] for x in org_licenses if x["holder"]["kind"] != "person")
+    theirs = _ok(world.api("holder_b", "GET", "/api/wallet/licenses"))
+    refs["license_b"] = theirs[0]["identifier"]
+    refs["license_missing"] = _missing_identifier(refs["license_a"])
+    until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    grant = _ok(world.api("holder_a", "POST", "/api/wallet/grants", json={
+        "identifier": refs["license_a"], "grantee_kind": "department", "grantee": MARKET,
+        "purpose": "matrix", "valid_until": until}))
+    refs["grant_a"] = str(grant["id"])
+    spare = _ok(world.api("holder_a", "POST", "/api/wallet/grants", json={
+        "identifier": refs["license_a"], "grantee_kind": "department", "grantee": HEALTH,
+        "purpose": "matrix (to withdraw)", "valid_until": until}))
+    refs["grant_a_spare"] = str(spare["id"])
+    page_grant = _ok(world.api("holder_a", "POST", "/api/wallet/grants", json={
+        "identifier": refs["license_a"], "grantee_kind": "department", "grantee": CIVIL,
+        "purpose": "matrix (to withdraw on the page)", "valid_until": until}))
+    refs["grant_a_page"] = str(page_grant["id"])
+    refs["grant_missing"] = "987654"
+    shown = _ok(world.api("holder_a", "POST", f"/api/wallet/licenses/{refs['license_a']}/present",
+                          json={"fields": [], "ttl_seconds": 3600}))
+    refs["presentation_a"] = shown["token"]
+    birth = next(x for x in theirs if x["issuer"]["code"] == HEALTH)
+    for action in ("suspend", "reinstate", "revoke", "cancel", "renew", "change"):
+        fresh = _ok(world.api("clerk_x", "POST", "/api/licenses", json={
+            "type_code": birth["license_type"]["code"], "holder_number": LI[1], "holder_name": LI[0],
+            "data": birth["data"]}))
+        refs[f"license_b_{action}"] = fresh["identifier"]
+    _ok(world.api("clerk_x", "POST", f"/api/licenses/{refs['license_b_reinstate']}/suspend", json={"reason": "x"}))
+    for key in ("app_a", "app_a_done"):
+        done = _ok(world.api("holder_a", "POST", "/api/applications", json={
+            "item": BIRTH_REGISTRATION, "commitments": ["children"],
+            "selections": {"marriage": refs["license_a"]},
+            "form": {"birth_form": {"applicant": ZHANG[0]}}}))
+        refs[key] = done["serial"]
+        refs[key + "_code"] = done["query_code"]
+    _ok(world.api("approver_x", "POST", f"/api/applications/{refs['app_a_done']}/review",
+                  json={"decision": "approve"}))
+    refs["app_missing"] = _missing_serial(refs["app_a"])
+    refs["org"] = ORG_CODE
+    refs["number_a"] = ZHANG[1]
+    refs["number_b"] = LI[1]
+    refs["birth_type"] = birth["license_type"]["code"]
+    refs["dept_x"] = HEALTH
+    refs["dept_y"] = CIVIL
+    refs["csrf"] = CSRF
+
+
+def _missing_identifier(identifier: str) -> str:
+    """A well-formed identifier (valid check character) of the same type and issuer that names no license."""
+    parts = license_id.parse(identifier)
+    return license_id.make(parts.type_code, parts.issuer_code, "209900009999", parts.version)
+
+
+def _missing_serial(serial: str) -> str:
+    return serial[:-4] + "9999"
+
+
+@pytest.fixture
+def world(app: Any) -> Iterator[World]:
+    """The app with the matrix world seeded (real idp tokens for every role)."""
+    with TestClient(app) as client:
+        yield build_world(app, client)
