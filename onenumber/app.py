@@ -10,14 +10,17 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
 
 from onenumber import worklog
 from onenumber.blobs import router as blobs_router
 from onenumber.crypto import blind_index
 from onenumber.db import make_engine, make_sessionmaker
-from onenumber.errors import wire_error_handler
+from onenumber.errors import document_errors, http_error_handler, wire_error_handler
 from onenumber.health import router as health_router
+from onenumber.ratelimit import RateLimitMiddleware
+from onenumber.security import SecurityHeadersMiddleware
 from onenumber.settings import Settings, get_settings
 
 log = logging.getLogger("onenumber")
@@ -87,6 +90,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from idp.router import router as idp_router
     from signing.router import router as signing_router
     from wallet.router import router as wallet_router
+
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    document_errors(app)
+    app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
 
     app.include_router(health_router)
     app.include_router(blobs_router)

@@ -114,6 +114,16 @@ event.listen(Session, "after_commit", _forget_writes)
 event.listen(Session, "after_rollback", _forget_writes)
 
 
+def autocommit(session: Session) -> Session:
+    """Run each of the session's statements in its own transaction; call before its first statement.
+
+    For short public paths (one read, one log insert): no BEGIN and COMMIT round trips, and every write
+    is durable when its statement returns, as before.
+    """
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
+
+
 def has_writes(session: Session) -> bool:
     """True if the session's transaction flushed or executed anything but SELECTs (so it must commit)."""
     return bool(session.info.get("wrote")) or bool(session.new or session.dirty or session.deleted)

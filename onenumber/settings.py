@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     lockout_seconds: int = 900
     key_rotation_days: int = 90
     worklog_seal_interval: float = 1.0
+    # Abuse limits per client address and minute (onenumber/ratelimit.py); 0 turns a limit off.
+    rate_limit_verify_per_minute: int = 60
+    rate_limit_status_per_minute: int = 120
+    rate_limit_login_per_minute: int = 30
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

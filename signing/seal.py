@@ -27,6 +27,8 @@ from signing.models import PkiCertificate
 from signing.render import APPROVER_BOX, APPROVER_FIELD, SEAL_BOX, SEAL_FIELD
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+# (certificate fingerprint, level) -> signature container size pyHanko estimated for it (with its 50 % margin)
+_reserved: dict[tuple[str, str], int | None] = {}
 
 
 def open_writer(pdf: bytes) -> IncrementalPdfFileWriter:
@@ -109,12 +111,32 @@ async def _sign(
         stamp_style=style,
         new_field_spec=None if field_name in existing else field_spec,
     )
+    # pyHanko sizes the signature container with a dry-run signature (a third of the sealing time);
+    # for one certificate at B-B/B-T that size is the same every time, so it is estimated once.
+    size_key = (row.fingerprint, level) if level in ("B-B", "B-T") else None
+    reserved = _reserved.get(size_key) if size_key is not None else None
     out = io.BytesIO()
     try:
-        await pdf_signer.async_sign_pdf(writer, output=out)
+        await pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=reserved)
     except PyHankoSigningError as exc:
-        raise SealingFailed(f"pyHanko refused to sign: {exc}", field=field_name) from exc
-    return out.getvalue()
+        if reserved is None or size_key is None:
+            raise SealingFailed(f"pyHanko refused to sign: {exc}", field=field_name) from exc
+        # The container outgrew the remembered size (a new TSA certificate?): estimate again.
+        _reserved.pop(size_key, None)
+        return await _sign(session=session, pdf=pdf, row=row, field_name=field_name, field_spec=field_spec,
+                           style=style, level=level, certify=certify, reason=reason, name=name)
+    signed = out.getvalue()
+    if size_key is not None and reserved is None:
+        _reserved[size_key] = _reserved_size(signed, field_name)
+    return signed
+
+
+def _reserved_size(signed: bytes, field_name: str) -> int | None:
+    """``bytes_reserved`` pyHanko chose for the signature in ``field_name`` (hex digits of /Contents)."""
+    for sig in PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures:
+        if sig.field_name == field_name:
+            return len(sig.sig_object["/Contents"]) * 2
+    return None
 
 
 async def seal_pdf(

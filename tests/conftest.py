@@ -5,6 +5,7 @@ and a TestClient on the whole app."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,14 +23,23 @@ S3_ENDPOINT = os.environ.get("ONENUMBER_TEST_S3_ENDPOINT")
 TEST_MASTER_KEY = "test-master-key-0123456789abcdef0123456789"
 
 
-def _fresh_database_url(tmp_path: Path) -> str:
-    """A new empty database: a SQLite file, or a new PostgreSQL database on the test server."""
+def _admin_engine() -> Engine:
+    assert PG_ADMIN_URL
+    return create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+
+
+def _fresh_database_url(tmp_path: Path, *, template: str | None = None) -> str:
+    """A new database: a SQLite file, or a new PostgreSQL database on the test server (optionally a
+    copy of ``template``)."""
     if not PG_ADMIN_URL:
-        return f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        if template:
+            shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    admin = _admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
@@ -38,10 +48,22 @@ def _drop_database(url: str) -> None:
     if not PG_ADMIN_URL or not url.startswith("postgresql"):
         return
     name = url.rsplit("/", 1)[1]
-    admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database with every table, made once per run and copied for each test (much faster than
+    creating 40-odd tables per test, above all on PostgreSQL)."""
+    url = _fresh_database_url(tmp_path_factory.mktemp("template"))
+    eng = make_engine(url)
+    Base.metadata.create_all(eng)
+    eng.dispose()
+    yield url.rsplit("/", 1)[1] if PG_ADMIN_URL else url.split("///", 1)[1]
+    _drop_database(url)
 
 
 @pytest.fixture
@@ -53,11 +75,19 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Development settings on this test's database and a local blob directory."""
+def schema_database_url(tmp_path: Path, schema_template: str) -> Iterator[str]:
+    """URL of a database for this test with every table created."""
+    url = _fresh_database_url(tmp_path, template=schema_template)
+    yield url
+    _drop_database(url)
+
+
+@pytest.fixture
+def settings(schema_database_url: str, tmp_path: Path) -> Settings:
+    """Development settings on this test's database (tables created) and a local blob directory."""
     return Settings(
         env="development",
-        database_url=database_url,
+        database_url=schema_database_url,
         storage_url=f"file://{tmp_path / 'blobs'}",
         secret_key=TEST_MASTER_KEY,
         issuer="http://testserver",
@@ -66,9 +96,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
-    """Engine on the test database with every table created."""
+    """Engine on the test database (every table exists)."""
     eng = make_engine(settings.database_url)
-    Base.metadata.create_all(eng)
     yield eng
     eng.dispose()
 

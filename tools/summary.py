@@ -25,7 +25,9 @@ def main(paths: list[str]) -> int:
               f"{counts['skipped']} skipped")
     for extra in sorted(Path("test-artifacts").glob("*.summary.txt")):
         print(extra.read_text().strip())
-    print(f"total: {total['tests']} tests, {total['failures'] + total['errors']} failed, {total['skipped']} skipped")
+    failed = total["failures"] + total["errors"]
+    passed = total["tests"] - failed - total["skipped"]
+    print(f"{passed} passed, {failed} failed, {total['skipped']} skipped")
     return 0
 
 

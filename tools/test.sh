@@ -33,21 +33,27 @@ bash tools/s3.sh start "$work/s3" "$S3_PORT" || exit 1
 PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 export ONENUMBER_TEST_S3_ENDPOINT="127.0.0.1:$S3_PORT"
 export ONENUMBER_TEST_S3_ACCESS_KEY=onenumber ONENUMBER_TEST_S3_SECRET_KEY=onenumber-dev-secret
-mkdir -p test-artifacts
+rm -rf test-artifacts && mkdir -p test-artifacts
 
-step "pytest on SQLite"
-ONENUMBER_TEST_DATABASE_URL= python -m pytest -p no:cacheprovider --junitxml=test-artifacts/sqlite.xml \
-  --ignore=tests/browser "$@" || status=1
-
-step "pytest on PostgreSQL"
-ONENUMBER_TEST_DATABASE_URL="$PG_URL" python -m pytest -p no:cacheprovider --junitxml=test-artifacts/postgresql.xml \
-  --ignore=tests/browser -m "not sqlite_only" "$@" || status=1
+# The SQLite and PostgreSQL runs go side by side (each test has its own database and bucket).
+step "pytest on SQLite and on PostgreSQL, in parallel"
+( ONENUMBER_TEST_DATABASE_URL= python -m pytest -p no:cacheprovider --junitxml=test-artifacts/sqlite.xml \
+    --ignore=tests/browser "$@" > test-artifacts/sqlite.log 2>&1; echo $? > test-artifacts/sqlite.rc ) &
+( ONENUMBER_TEST_DATABASE_URL="$PG_URL" python -m pytest -p no:cacheprovider --junitxml=test-artifacts/postgresql.xml \
+    --ignore=tests/browser -m "not sqlite_only" "$@" > test-artifacts/postgresql.log 2>&1; \
+  echo $? > test-artifacts/postgresql.rc ) &
+wait
+for run in sqlite postgresql; do
+  step "pytest on $run"
+  cat "test-artifacts/$run.log"
+  [ "$(cat "test-artifacts/$run.rc")" = 0 ] || status=1
+done
 
 # Playwright's sync API keeps an event loop on the main thread: the browser journeys get their own run.
 step "browser journeys (Playwright + Debian Chromium)"
 python -m pytest -p no:cacheprovider --junitxml=test-artifacts/browser.xml tests/browser "$@" || status=1
 
 step "summary"
-python tools/summary.py test-artifacts/sqlite.xml test-artifacts/postgresql.xml test-artifacts/browser.xml || true
 [ $status = 0 ] && echo "make test: all green" || echo "make test: FAILED"
+python tools/summary.py test-artifacts/sqlite.xml test-artifacts/postgresql.xml test-artifacts/browser.xml || true
 exit $status

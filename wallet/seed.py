@@ -49,7 +49,8 @@ def seed(*, session: Session, settings: Settings, blob_store: object) -> list[st
     total = session.execute(select(License.id)).all()
     from wallet.applications.seed import seed as seed_applications
 
-    return seed_applications(session=session, settings=settings, blob_store=blob_store) + [
+    summary = (
         f"wallet: {made_depts} departments, {made_types} license types, {made_licenses} licenses added "
         f"({len(total)} licenses in the store)"
-    ]
+    )
+    return [summary, *seed_applications(session=session, settings=settings, blob_store=blob_store)]

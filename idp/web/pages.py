@@ -79,7 +79,10 @@ def _finish(response: Response, request: Request) -> Response:
         set_cookie(response, request, LANG_COOKIE, lang_of(request), max_age=365 * 24 * 3600)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self' 'unsafe-inline'"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; "
+        "base-uri 'self'"
+    )
     return response
 
 

@@ -92,14 +92,26 @@ def seal(*, session: Session, batch: int = 2000) -> int:
         # Write-lock the head before reading it (PostgreSQL row lock, SQLite RESERVED lock).
         session.execute(update(WorkLogHead).where(WorkLogHead.id == 1).values(position=WorkLogHead.position))
         head = session.execute(select(WorkLogHead).where(WorkLogHead.id == 1)).scalar_one()
+        # Plain rows and one executemany UPDATE: ORM instances cost more than the hashing itself.
         rows = session.execute(
-            select(WorkLogEntry).where(WorkLogEntry.position.is_(None)).order_by(WorkLogEntry.seq).limit(batch)
-        ).scalars().all()
+            select(WorkLogEntry.seq, WorkLogEntry.at, WorkLogEntry.actor, WorkLogEntry.action,
+                   WorkLogEntry.object, WorkLogEntry.details)
+            .where(WorkLogEntry.position.is_(None)).order_by(WorkLogEntry.seq).limit(batch)
+        ).all()
         position, prev = head.position, head.hash
+        chained = []
         for row in rows:
             position += 1
-            row.position, row.prev_hash = position, prev
-            row.hash = prev = _entry_hash(prev, row)
+            digest = _hash(prev, _canonical(seq=row.seq, at=row.at, actor=row.actor, action=row.action,
+                                            obj=row.object, details=row.details))
+            chained.append({"seq": row.seq, "position": position, "prev_hash": prev, "hash": digest})
+            prev = digest
+        if chained:
+            session.execute(update(WorkLogEntry), chained)
+            # Entries of this session were changed behind the ORM's back: reload them on next access.
+            for obj in list(session.identity_map.values()):
+                if isinstance(obj, WorkLogEntry):
+                    session.expire(obj)
         head.position, head.hash = position, prev
         session.commit()
         sealed += len(rows)

@@ -39,3 +39,23 @@ def test_scan_to_log_in(web: Browsing) -> None:
     kiosk.wait_for_url("**/kiosk?bye=1")
     kiosk.goto("/kiosk/licenses")
     assert kiosk.url.endswith("/kiosk")  # the session is gone
+
+
+def test_kiosk_logs_out_after_inactivity(web: Browsing) -> None:
+    kiosk = web.page()
+    kiosk.goto("/kiosk")
+    kiosk.click("#kiosk-start")
+    user_code = kiosk.locator("#user-code").inner_text().strip()
+    phone = web.page(web.context(viewport={"width": 390, "height": 800}, is_mobile=True))
+    login(phone, LI, start=f"/device?user_code={user_code}")
+    phone.wait_for_url("**/device?**")
+    phone.click("button[value=allow]")
+    kiosk.wait_for_url("**/kiosk/licenses", timeout=30000)
+
+    kiosk.goto("/kiosk/licenses?idle=3")  # the page's timer can only be shortened, never lengthened
+    assert kiosk.locator("#idle-note").get_attribute("data-idle") == "3"
+    web.axe(kiosk, "kiosk licenses, short idle")
+    kiosk.wait_for_url("**/kiosk?bye=1", timeout=15000)  # nobody touches it: logged out by itself
+    web.shot(kiosk, "kiosk-idle-logout")
+    kiosk.goto("/kiosk/licenses")
+    assert kiosk.url.endswith("/kiosk")  # the session is gone on the server too

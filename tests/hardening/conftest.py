@@ -219,6 +219,7 @@ def _seed_holder_data(world: World) -> None:
     refs["license_b"] = theirs[0]["identifier"]
     refs["license_missing"] = _missing_identifier(refs["license_a"])
     until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    refs["grant_until"] = until
     grant = _ok(world.api("holder_a", "POST", "/api/wallet/grants", json={
         "identifier": refs["license_a"], "grantee_kind": "department", "grantee": MARKET,
         "purpose": "matrix", "valid_until": until}))
@@ -269,6 +270,19 @@ def _missing_identifier(identifier: str) -> str:
 
 def _missing_serial(serial: str) -> str:
     return serial[:-4] + "9999"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The shared test settings, with the login lockout out of the way (the matrix logs in a lot from one
+    address and probes wrong passwords on purpose; lockout has its own tests in tests/idp, the rate limits in
+    test_abuse_limits.py)."""
+    return settings.model_copy(update={
+        "login_max_failures": 10_000,
+        "rate_limit_verify_per_minute": 0,
+        "rate_limit_status_per_minute": 0,
+        "rate_limit_login_per_minute": 0,
+    })
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from wallet.applications.exceptions import (
     NotStaff,
     SupplementAlreadyRequested,
     UnknownRequirement,
-    WrongDepartment,
 )
 from wallet.applications.models import Application, ApplicationMaterial, ApplicationTask, Result, Review
 from wallet.catalog import service as catalog_service
@@ -39,7 +38,10 @@ DECISIONS = ("approve", "reject", "supplement")
 
 
 def staff_task(*, session: Session, serial: str, caller: Caller) -> ApplicationTask:
-    """The caller's department's task on this application; 403 for staff of other departments."""
+    """The caller's department's task on this application.
+
+    Staff of other departments get the same 404 as for a serial that does not exist (issue 8: no
+    existence leak through different error codes)."""
     departments = caller.staff_departments("clerk", "approver") if caller.is_person else frozenset()
     if not departments:
         raise NotStaff("reviewing needs a clerk:<department> or approver:<department> role")
@@ -48,7 +50,7 @@ def staff_task(*, session: Session, serial: str, caller: Caller) -> ApplicationT
         raise ApplicationNotFound()
     mine = [t for t in app.tasks if t.department_code in departments]
     if not mine:
-        raise WrongDepartment(f"application {app.serial} is not routed to your department", field="serial")
+        raise ApplicationNotFound()
     return next((t for t in mine if t.open), mine[0])
 
 

@@ -167,3 +167,61 @@ def create_type(
         details={"name": row.name, "issuer": issuer.credit_code},
     )
     return row
+
+
+def update_department(
+    *, session: Session, credit_code: str, name: str, seal_purpose: str, actor: str = "system"
+) -> Department:
+    """Rename a department or change its seal's purpose (the credit code never changes); flushes."""
+    dept = get_department(session=session, credit_code=credit_code)
+    if dept is None:
+        raise NotFound(f"no department {credit_code!r}", field="credit_code", code="unknown_department")
+    if not name.strip():
+        raise WalletError("a department has a name", field="name", code="name_required")
+    dept.name, dept.seal_purpose = name.strip(), seal_purpose.strip() or dept.seal_purpose
+    session.flush()
+    worklog.append(
+        session=session,
+        actor=actor,
+        action="wallet.department.update",
+        object=f"department:{dept.credit_code}",
+        details={"name": dept.name, "seal_purpose": dept.seal_purpose},
+    )
+    return dept
+
+
+def update_type(
+    *,
+    session: Session,
+    type_code: str,
+    name: str,
+    field_schema: dict[str, Any],
+    reuse_class: str,
+    name_en: str = "",
+    validity: dict[str, Any] | None = None,
+    description: str = "",
+    actor: str = "system",
+) -> LicenseType:
+    """Edit a license type; its code, issuer and holder kind stay (licenses already issued name them)."""
+    row = get_type(session=session, type_code=type_code)
+    if row is None:
+        raise UnknownLicenseType(f"no license type {type_code!r} in the catalog", field="type_code")
+    if reuse_class not in REUSE_CLASSES:
+        raise WalletError(
+            f"reuse_class is one of {REUSE_CLASSES}", field="reuse_class", code="invalid_reuse_class"
+        )
+    if not name.strip():
+        raise WalletError("a license type has a name", field="name", code="name_required")
+    fieldschema.check_schema(field_schema)
+    row.validity = check_validity(validity)
+    row.name, row.name_en, row.description = name.strip(), name_en.strip(), description
+    row.field_schema, row.reuse_class = field_schema, reuse_class
+    session.flush()
+    worklog.append(
+        session=session,
+        actor=actor,
+        action="wallet.license_type.update",
+        object=f"license_type:{row.type_code}",
+        details={"name": row.name, "reuse_class": reuse_class},
+    )
+    return row

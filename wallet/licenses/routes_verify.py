@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
+from onenumber.db import autocommit
 from onenumber.deps import SessionDep, SettingsDep
-from wallet.dependencies import CurrentCaller, OptionalCaller
+from wallet.dependencies import CurrentCaller, OptionalCaller, get_optional_caller
 from wallet.errors import WalletError
 from wallet.licenses import sdjwt, verification
 from wallet.licenses.schemas import (
@@ -24,9 +26,20 @@ router = APIRouter(tags=["verification"])
 
 
 @router.post("/api/verify/presentation", response_model=VerificationOut)
-def verify_presentation(body: TokenIn, session: SessionDep, caller: OptionalCaller) -> VerificationOut:
+async def verify_presentation(body: TokenIn, request: Request) -> VerificationOut:
     """Check a presentation token from a QR: status, license, issuer, masked holder, revealed fields."""
-    return verification.verify_presentation(session=session, token=body.token, caller=caller, channel="api")
+
+    # The busiest public endpoint: one worker-thread hop for all of it (the sync SessionDep and
+    # OptionalCaller dependencies would each add their own), and no BEGIN/COMMIT round trips: one read,
+    # one access-log insert, each its own transaction.
+    def work() -> VerificationOut:
+        caller = get_optional_caller(request)
+        with request.app.state.sessionmaker() as session:
+            return verification.verify_presentation(
+                session=autocommit(session), token=body.token, caller=caller, channel="api"
+            )
+
+    return await run_in_threadpool(work)
 
 
 @router.post("/api/verify/license", response_model=LicenseOut)

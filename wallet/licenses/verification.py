@@ -13,7 +13,7 @@ from onenumber.db import utcnow
 from onenumber.settings import Settings
 from wallet.dependencies import Caller
 from wallet.errors import Forbidden, InvalidPresentation, LicenseNotFound
-from wallet.licenses import access, grants, presentation, service, views
+from wallet.licenses import access, grants, presentation, refs, service, views
 from wallet.licenses.models import License
 from wallet.licenses.schemas import LicenseOut, PdfVerificationOut, StatusOut, VerificationOut
 
@@ -38,7 +38,7 @@ def verify_presentation(
     """Check a presentation token (signature, age) and the license's current status; log the check."""
     now = now or utcnow()
     claims, age = presentation.decode(session=session, token=token, now=now)
-    lic = service.get_by_identifier(session=session, identifier=str(claims.get("license", "")))
+    lic = refs.get_for_verification(session=session, identifier=str(claims.get("license", "")))
     if lic is None:
         raise InvalidPresentation("the presented license is not in the registry")
     state = service.effective_status(lic, now=now)

@@ -92,7 +92,9 @@ def guide_qr(code: str, session: SessionDep, settings: SettingsDep) -> Response:
 
 
 @router.get("/api/calendar", response_model=list[CalendarDayOut])
-def list_calendar(session: SessionDep, year: int | None = None) -> list[CalendarDayOut]:
+def list_calendar(
+    session: SessionDep, year: int | None = Query(None, ge=1, le=9999)
+) -> list[CalendarDayOut]:
     """Holidays and adjusted working weekends."""
     return [
         CalendarDayOut(day=r.day, kind=r.kind, name=r.name)  # type: ignore[arg-type]

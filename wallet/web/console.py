@@ -329,12 +329,17 @@ def decide(
     csrf: Annotated[str | None, Form()] = None,
     decision: Annotated[str, Form()] = "",
     reasons: Annotated[str, Form(max_length=2000)] = "",
+    supplement_keys: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Approve (an approver's approval concludes and seals), reject with reasons, or ask for a supplement."""
+    """Approve (an approver's approval concludes and seals), reject with reasons, or ask for a supplement
+    listing, at once, the requirements to provide again and any further notes."""
     if not csrf_ok(request, csrf):
         return error_page(request, t_of(request)("err_csrf"), status_code=403)
     lines = [r.strip() for r in reasons.splitlines() if r.strip()]
-    items = [{"note": r} for r in lines] if decision == "supplement" else []
+    items: list[dict[str, str | None]] = []
+    if decision == "supplement":
+        items = [{"requirement": k, "note": ""} for k in dict.fromkeys(supplement_keys or [])]
+        items += [{"requirement": None, "note": r} for r in lines]
     review.review(
         session=session,
         settings=settings,

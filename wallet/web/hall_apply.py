@@ -1,5 +1,5 @@
 """Hall pages for services: catalog and guides, the apply flow (matched, missing, upload, commitment),
-my applications with their timelines, the sealed result, and the rating (好差评)."""
+my applications, the sealed result, and the rating (好差评); one application's page is in hall_application."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from onenumber.db import utcnow
 from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
-from wallet.applications import feedback, materials, resolve, review, views
+from wallet.applications import feedback, materials, resolve, review
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller
 from wallet.applications.exceptions import MaterialsMissing
@@ -197,31 +197,6 @@ def applications(request: Request, user: HallUser, session: SessionDep) -> Respo
     """My applications (and those of the organisation I act for)."""
     rows = app_service.list_mine(session=session, caller=user.caller)
     return render(request, "hall/applications.html", apps=rows, pick=pick)
-
-
-@router.get("/hall/applications/{serial}")
-def application(
-    serial: str,
-    request: Request,
-    user: HallUser,
-    session: SessionDep,
-    settings: SettingsDep,
-    submitted: int = 0,
-) -> Response:
-    """One application: materials, timeline, supplement request, result and rating."""
-    app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
-    out = views.application_out(session=session, settings=settings, app=app, base_url="")
-    rating = feedback.get_rating(session=session, app=app)
-    return render(
-        request,
-        "hall/application.html",
-        app=out,
-        item=app.item,
-        rating=rating,
-        submitted=bool(submitted),
-        pick=pick,
-        req_names=requirement_names(app.item, lang_of(request)),
-    )
 
 
 @router.get("/hall/applications/{serial}/result.pdf")

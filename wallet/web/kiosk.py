@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +26,7 @@ from wallet.web.rendering import csrf_ok, error_page, finish, redirect, render, 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 CHANNEL = "kiosk"
 KioskUser = Annotated[Identity, Depends(kiosk_user)]
+MIN_PAGE_IDLE = 3  # seconds: long enough to read that the page is about to log out
 
 
 def _load(request: Request) -> web_sessions.WebState | None:
@@ -120,9 +121,7 @@ async def poll(request: Request) -> Response:
     if time.time() - float(state.data.get("last_poll", 0)) < interval:
         return _status(request, "pending")
     state.data["last_poll"] = time.time()
-    outcome, tokens = await oidc.device_poll(
-        request, settings_of(request), device_code=str(state.data["device_code"])
-    )
+    outcome, tokens = await oidc.device_poll(request, settings_of(request), device_code=str(state.data["device_code"]))
     if outcome == "slow_down":
         state.data["interval"] = interval + 5
     if outcome == "ok":
@@ -141,22 +140,36 @@ def _status(request: Request, status: str) -> Response:
     return finish(JSONResponse({"status": status}, headers={"Cache-Control": "no-store"}), request)
 
 
+def page_idle_seconds(asked: int | None) -> int:
+    """The page's inactivity timeout: half the session's idle limit, or shorter when ``?idle=`` asks for it.
+
+    The query parameter can only shorten it (a kiosk operator's setting, and what the browser test uses);
+    the server still ends the session after its own idle limit whatever the page does.
+    """
+    default = web_sessions.idle_seconds(CHANNEL) // 2
+    if asked is None:
+        return default
+    return max(MIN_PAGE_IDLE, min(asked, default))
+
+
 @router.get("/kiosk/licenses")
-def licenses(request: Request, user: KioskUser, session: SessionDep, settings: SettingsDep) -> Response:
+def licenses(
+    request: Request,
+    user: KioskUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    idle: Annotated[int | None, Query(ge=1, le=3600)] = None,
+) -> Response:
     """The person's licenses, each printable; the page logs out after inactivity."""
     rows = holder_service.list_licenses(session=session, caller=user.caller)
     cards = [license_views.license_out(r, settings=settings, full_holder=True) for r in rows]
-    return render(request, "kiosk/licenses.html", cards=cards, idle=web_sessions.idle_seconds(CHANNEL) // 2)
+    return render(request, "kiosk/licenses.html", cards=cards, idle=page_idle_seconds(idle))
 
 
 @router.get("/kiosk/licenses/{identifier}/pdf")
-def license_pdf(
-    identifier: str, request: Request, user: KioskUser, session: SessionDep, blob_store: BlobStoreDep
-) -> Response:
+def license_pdf(identifier: str, request: Request, user: KioskUser, session: SessionDep, blob_store: BlobStoreDep) -> Response:
     """The sealed PDF, inline, for the kiosk's printer."""
-    lic, data = holder_service.get_pdf(
-        session=session, blob_store=blob_store, caller=user.caller, identifier=identifier
-    )
+    lic, data = holder_service.get_pdf(session=session, blob_store=blob_store, caller=user.caller, identifier=identifier)
     name = lic.identifier.replace(".", "_") + ".pdf"
     return Response(
         data,

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-M = dict[str, dict[str, str]]
-
-
-def _m(zh: str, en: str) -> dict[str, str]:
-    return {"zh-CN": zh, "en": en}
-
+from wallet.web.messages_forms import FORMS
+from wallet.web.msg import M
+from wallet.web.msg import m as _m
 
 COMMON: M = {
     "brand": _m("一号通 网上办事大厅", "OneNumber online service hall"),
@@ -423,4 +420,4 @@ ADMIN: M = {
     "reuse_never": _m("不复用", "never"),
 }
 
-MESSAGES: M = {**COMMON, **HALL, **VERIFY, **ERRORS, **KIOSK, **SERVICES, **CONSOLE, **ADMIN}
+MESSAGES: M = {**COMMON, **HALL, **VERIFY, **ERRORS, **KIOSK, **SERVICES, **CONSOLE, **ADMIN, **FORMS}

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from wallet.web.admin import router as admin_router
 from wallet.web.console import router as console_router
 from wallet.web.hall import router as hall_router
+from wallet.web.hall_application import router as hall_application_router
 from wallet.web.hall_apply import router as hall_apply_router
 from wallet.web.hall_auth import router as hall_auth_router
 from wallet.web.kiosk import router as kiosk_router
@@ -17,6 +18,7 @@ for _sub in (
     hall_auth_router,
     hall_router,
     hall_apply_router,
+    hall_application_router,
     console_router,
     kiosk_router,
     verify_router,

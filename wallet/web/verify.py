@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from onenumber.db import autocommit
 from onenumber.deps import SessionDep, SettingsDep
 from wallet.errors import WalletError
 from wallet.licenses import verification
@@ -30,7 +31,7 @@ def token_from(text: str) -> str:
 
 def _check(request: Request, session: SessionDep, token: str, channel: str) -> Response:
     try:
-        result = verification.verify_presentation(session=session, token=token, channel=channel)
+        result = verification.verify_presentation(session=autocommit(session), token=token, channel=channel)
     except WalletError as exc:
         return render(
             request,

@@ -95,8 +95,9 @@ def test_reviewing_another_departments_application(world: World) -> None:
     before = _snapshot(world)
 
     r = world.client.post(f"/api/applications/{serial}/review", headers=health, json={"decision": "approve"})
-    assert r.status_code == 403
-    assert r.json()["error"] == "wrong_department" and r.json()["field"] == "serial"
+    # not routed to their department: the same 404 as a serial that does not exist (no existence leak)
+    assert r.status_code == 404
+    assert r.json()["error"] == "application_not_found" and r.json()["field"] == "serial"
     nobody = world.client.post(
         f"/api/applications/{serial}/review", headers=world.token(*WANG), json={"decision": "approve"}
     )
