@@ -10,8 +10,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onenumber import worklog
 from onenumber.blobs import router as blobs_router
@@ -20,7 +20,7 @@ from onenumber.db import make_engine, make_sessionmaker
 from onenumber.errors import document_errors, http_error_handler, wire_error_handler
 from onenumber.health import router as health_router
 from onenumber.ratelimit import RateLimitMiddleware
-from onenumber.security import SecurityHeadersMiddleware
+from onenumber.security import SecurityHeadersMiddleware, install_log_redaction
 from onenumber.settings import Settings, get_settings
 
 log = logging.getLogger("onenumber")
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_errors(app)
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
+    install_log_redaction()
 
     app.include_router(health_router)
     app.include_router(blobs_router)

@@ -10,9 +10,17 @@ only fills in what a response did not set, so it never loosens a page's own poli
 - ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin`` everywhere.
 - ``Cache-Control: no-store`` on every path that carries personal data (:data:`PERSONAL_PREFIXES`).
 - ``Strict-Transport-Security`` outside development (production is https only, see Settings).
+
+It also keeps credentials out of the access log (:func:`install_log_redaction`).
 """
 
 from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -89,3 +97,86 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# --- logs ---------------------------------------------------------------------------------------------------
+# Query parameters that carry credentials or capabilities: never written to a log (uvicorn's access log
+# prints the full path with its query string, e.g. /hall/callback?code=…, /verify?t=…).
+SECRET_PARAMS = frozenset({
+    "code", "token", "t", "refresh_token", "access_token", "id_token", "id_token_hint", "client_secret",
+    "password", "sig", "user_code", "device_code", "code_verifier", "state", "nonce",
+})
+# Path segments that are bearer capabilities themselves (presentation tokens in the QR image URL).
+_SECRET_PATH = re.compile(r"(/api/wallet/present/)[^/?]+")
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
+REDACTED = "[redacted]"
+
+
+def redact_path(path: str) -> str:
+    """``path`` (with query) safe to log: secret parameters, capability segments and ID numbers masked."""
+    base, sep, query = path.partition("?")
+    base = _SECRET_PATH.sub(rf"\1{REDACTED}", base)
+    if sep:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, REDACTED if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="[]/:")
+    return _ID_LIKE.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], base + sep + query)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites uvicorn access-log records (``client, method, path, version, status``) through
+    :func:`redact_path`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_path(args[2]), *args[3:])
+        return True
+
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_SECRET_VALUE = re.compile(
+    r"""(['"]?(?:access_token|refresh_token|id_token|client_secret|device_code|password|code)['"]?"""
+    r"""\s*[:=]\s*['"]?)[^'"&,;\s})]+"""
+)
+_URL_WITH_QUERY = re.compile(r"""(?:https?://[^\s"'<>]+?)?/[^\s"'<>?]*\?[^\s"'<>]+""")
+
+
+def scrub(text: str) -> str:
+    """``text`` with JWTs, secret-looking values, secret query parameters and ID numbers masked."""
+    text = _JWT.sub(REDACTED, text)
+    text = _SECRET_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _URL_WITH_QUERY.sub(lambda m: redact_path(m.group(0)), text)
+    text = _SECRET_PATH.sub(rf"\1{REDACTED}", text)
+    return _ID_LIKE.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
+
+
+_base_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def _scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Every log record is scrubbed when it is made: libraries log at DEBUG what we must not keep
+    (authlib logs issued tokens; a client's repr may hold settings; httpx logs full URLs)."""
+    assert _base_factory is not None
+    record = _base_factory(*args, **kwargs)
+    if record.name == "uvicorn.access":  # its formatter needs the args; RedactingFilter handles them
+        return record
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # a malformed call: leave it to logging's own error handling
+        return record
+    clean = scrub(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    return record
+
+
+def install_log_redaction() -> None:
+    """Keep credentials and ID numbers out of every log (idempotent; the app factory calls it):
+    :class:`RedactingFilter` on uvicorn's access log, :func:`scrub` on every other record."""
+    global _base_factory
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    if _base_factory is None:
+        _base_factory = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(_scrubbing_factory)

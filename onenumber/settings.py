@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-only-master-key-change-me"
@@ -24,9 +24,9 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{VAR_DIR / 'onenumber.db'}"
     storage_url: str = f"file://{(VAR_DIR / 'blobs').resolve()}"
     s3_access_key: str = DEFAULT_S3_ACCESS_KEY
-    s3_secret_key: str = DEFAULT_S3_SECRET_KEY
+    s3_secret_key: str = Field(default=DEFAULT_S3_SECRET_KEY, repr=False)  # never in a repr (logs, tracebacks)
     issuer: str = "http://127.0.0.1:8000"
-    secret_key: str = DEFAULT_SECRET_KEY
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, repr=False)
     upload_limit_bytes: int = 10 * 1024 * 1024
     access_token_ttl: int = 600
     refresh_token_ttl: int = 30 * 24 * 3600

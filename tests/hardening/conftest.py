@@ -21,9 +21,9 @@ from idp.oauth.claims import principal_for
 from idp.parties import service as party_service
 from idp.parties.passwords import hash_password
 from idp.tokens import issue_access_token, keyring_for
+from idp.web.pages import CSRF_COOKIE as IDP_CSRF_COOKIE
 from onenumber import seed as platform_seed
 from onenumber.settings import Settings
-from idp.web.pages import CSRF_COOKIE as IDP_CSRF_COOKIE
 from wallet.web.rendering import CSRF_COOKIE
 
 HEALTH = "11110000000245016J"  # department X: reviews birth registrations
@@ -290,3 +290,16 @@ def world(app: Any) -> Iterator[World]:
     """The app with the matrix world seeded (real idp tokens for every role)."""
     with TestClient(app) as client:
         yield build_world(app, client)
+
+
+class WorldTools:
+    """Builders for tests that set up their own world (test modules cannot import conftest)."""
+
+    build_world = staticmethod(build_world)
+    hall_login = staticmethod(hall_login)
+
+
+@pytest.fixture
+def world_tools() -> type[WorldTools]:
+    """The world builders of this package."""
+    return WorldTools

@@ -28,7 +28,6 @@ from typing import Any
 
 from fastapi.routing import iter_route_contexts
 
-
 MATRIX = Path(__file__).with_name("authz_matrix.toml")
 SUMMARY = Path("test-artifacts") / "authz.summary.txt"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
