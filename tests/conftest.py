@@ -11,12 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 import onenumber.models  # noqa: F401
 from onenumber.db import Base, make_engine, make_sessionmaker
 from onenumber.settings import Settings
+
+# Property tests must not fail on a busy CI machine because one example was slow.
+hypothesis_settings.register_profile("onenumber", deadline=None)
+hypothesis_settings.load_profile("onenumber")
 
 PG_ADMIN_URL = os.environ.get("ONENUMBER_TEST_DATABASE_URL")
 S3_ENDPOINT = os.environ.get("ONENUMBER_TEST_S3_ENDPOINT")

@@ -57,6 +57,10 @@ export ONENUMBER_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/onenumbe
 export ONENUMBER_STORAGE_URL="file://$WORK/blobs"
 export ONENUMBER_ISSUER="http://127.0.0.1:$OURS_PORT"
 export ONENUMBER_SECRET_KEY="${ONENUMBER_SECRET_KEY:-bench-only-master-key-0123456789abcdef}"
+# The per-address abuse limits (onenumber/ratelimit.py) exist to stop exactly what a load generator on one
+# loopback address does; they are off here (0), as the peer has none.
+export ONENUMBER_RATE_LIMIT_VERIFY_PER_MINUTE=0 ONENUMBER_RATE_LIMIT_STATUS_PER_MINUTE=0
+export ONENUMBER_RATE_LIMIT_LOGIN_PER_MINUTE=0
 
 if compgen -G "alembic/versions/*.py" >/dev/null; then
   echo "[bench] onenumber db upgrade"

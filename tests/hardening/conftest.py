@@ -4,6 +4,8 @@ by the app's own token verifier; department systems get theirs from POST /token)
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,9 +92,8 @@ class World:
         if browser is None:
             browser = self.page_clients[role] = _browser(self.app)
             if role in PERSON_ROLES:
-                hall_login(browser, self.numbers[role], PASSWORD if role not in ("holder_a", "holder_b")
-                           else {"holder_a": ZHANG[2], "holder_b": LI[2]}[role],
-                           act_for=ORG_CODE if role == "agent" else None)
+                password = {"holder_a": ZHANG[2], "holder_b": LI[2]}.get(role, PASSWORD)
+                hall_login(browser, self.numbers[role], password, act_for=ORG_CODE if role == "agent" else None)
         headers = {**(self.headers(role) if role in SYSTEM_ROLES else {}), **kw.pop("headers", {})}
         return browser.request(method, path, headers=headers, follow_redirects=False, **kw)
 
@@ -106,8 +107,6 @@ def _browser(app: Any) -> TestClient:
 
 def hall_login(browser: TestClient, number: str, password: str, *, act_for: str | None = None) -> None:
     """Sign in to the hall through the real pages: /hall/login → idp /authorize → /login → callback."""
-    import re
-
     response = browser.get("/hall/login", follow_redirects=False)
     for _ in range(12):
         if response.status_code in (302, 303):
@@ -121,8 +120,6 @@ def hall_login(browser: TestClient, number: str, password: str, *, act_for: str 
         csrf = re.search(r'name="csrf" value="([^"]+)"', page)
         nxt = re.search(r'name="next" value="([^"]*)"', page)
         assert csrf and nxt, page[:500]
-        import html
-
         form = {"csrf": csrf.group(1), "next": html.unescape(nxt.group(1))}
         if 'action="/login"' in page:
             response = browser.post("/login", data={**form, "number": number, "password": password},
@@ -272,11 +269,10 @@ def _missing_serial(serial: str) -> str:
     return serial[:-4] + "9999"
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The shared test settings, with the login lockout out of the way (the matrix logs in a lot from one
-    address and probes wrong passwords on purpose; lockout has its own tests in tests/idp, the rate limits in
-    test_abuse_limits.py)."""
+def relaxed(settings: Settings) -> Settings:
+    """``settings`` with the login lockout and the rate limits out of the way, for tests that log in a lot
+    from one address and probe wrong passwords on purpose (lockout has its own tests in tests/idp, the rate
+    limits in test_abuse_limits.py)."""
     return settings.model_copy(update={
         "login_max_failures": 10_000,
         "rate_limit_verify_per_minute": 0,
@@ -295,6 +291,7 @@ def world(app: Any) -> Iterator[World]:
 class WorldTools:
     """Builders for tests that set up their own world (test modules cannot import conftest)."""
 
+    relaxed = staticmethod(relaxed)
     build_world = staticmethod(build_world)
     hall_login = staticmethod(hall_login)
 

@@ -26,6 +26,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.routing import iter_route_contexts
 
 MATRIX = Path(__file__).with_name("authz_matrix.toml")
@@ -169,3 +170,9 @@ def test_authorization_matrix(world: Any) -> None:
     SUMMARY.parent.mkdir(exist_ok=True)
     SUMMARY.write_text(f"authorization matrix: {cells} cells checked, {len(failures)} failed\n")
     assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def settings(settings: Any, world_tools: Any) -> Any:
+    """The test settings without lockout and rate limits (see conftest.relaxed)."""
+    return world_tools.relaxed(settings)

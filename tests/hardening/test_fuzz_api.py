@@ -12,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -43,7 +45,7 @@ def test_fuzz_openapi_operations(world: Any) -> None:
             operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
         )
 
-        @settings(
+        @hypothesis_settings(
             max_examples=EXAMPLES,
             deadline=None,
             database=None,
@@ -70,3 +72,9 @@ def test_fuzz_openapi_operations(world: Any) -> None:
     )
     assert operations > 50
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.fixture
+def settings(settings: Any, world_tools: Any) -> Any:
+    """The test settings without lockout and rate limits (see conftest.relaxed)."""
+    return world_tools.relaxed(settings)

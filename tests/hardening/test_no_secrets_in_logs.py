@@ -205,3 +205,9 @@ def test_server_output_and_access_log_carry_no_secrets(world_tools: Any, live_se
     settings = Settings(secret_key=MASTER_KEY)
     assert not leaks(text, seen, settings), [line for line in text.splitlines()
                                              if leaks(line, seen, settings)][:10]
+
+
+@pytest.fixture
+def settings(settings: Any, world_tools: Any) -> Any:
+    """The test settings without lockout and rate limits (see conftest.relaxed)."""
+    return world_tools.relaxed(settings)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter
 
+from onenumber.db import DbInt
 from onenumber.deps import SessionDep
 from wallet.applications import appointments, feedback, views
 from wallet.applications import service as app_service
@@ -107,7 +108,7 @@ def list_complaints(
 
 @router.post("/api/complaints/{complaint_id}", response_model=ComplaintOut)
 def handle_complaint(
-    complaint_id: int, body: ComplaintHandleIn, session: SessionDep, caller: AdminCaller, now: NowDep
+    complaint_id: DbInt, body: ComplaintHandleIn, session: SessionDep, caller: AdminCaller, now: NowDep
 ) -> ComplaintOut:
     """Handle a complaint (admin); an upheld unnecessary proof is dropped or made a commitment."""
     row = feedback.get(session=session, complaint_id=complaint_id)
@@ -204,7 +205,7 @@ def book(body: BookIn, session: SessionDep, caller: CurrentCaller, now: NowDep) 
 
 
 @router.delete("/api/appointments/{appointment_id}", response_model=AppointmentOut)
-def cancel(appointment_id: int, session: SessionDep, caller: CurrentCaller, now: NowDep) -> AppointmentOut:
+def cancel(appointment_id: DbInt, session: SessionDep, caller: CurrentCaller, now: NowDep) -> AppointmentOut:
     """Cancel my booking."""
     booking = appointments.get_booking(
         session=session, appointment_id=appointment_id, holder_indexes=caller.holder_indexes()

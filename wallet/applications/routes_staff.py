@@ -145,7 +145,10 @@ def _parse_cursor(after: str | None) -> tuple[int, date, int] | None:
         return None
     try:
         p, d, i = after.split(":")
-        return int(p), date.fromisoformat(d), int(i)
+        cursor = int(p), date.fromisoformat(d), int(i)
+        if not all(-(2**63) <= n < 2**63 for n in (cursor[0], cursor[2])):  # else the driver overflows: a 500
+            raise ValueError("out of range")
+        return cursor
     except ValueError as exc:
         raise InvalidApplication(
             "after is the cursor of the last entry seen", field="after", code="invalid_cursor"

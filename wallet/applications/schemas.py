@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from onenumber.db import DbInt
+
 
 class PrepareOut(BaseModel):
     """Each requirement resolved for the applicant, and once, everything still missing (一次性告知)."""
@@ -39,9 +41,9 @@ class SubmitIn(BaseModel):
     item: str
     form: dict[str, dict[str, Any]] = Field(default_factory=dict)
     commitments: list[str] = Field(default_factory=list)
-    selections: dict[str, str | int] = Field(default_factory=dict)
+    selections: dict[str, str | DbInt] = Field(default_factory=dict)
     green_channel: Literal["elderly", "disabled", "pregnant"] | None = None
-    appointment_id: int | None = None
+    appointment_id: DbInt | None = None
     holder_number: str | None = Field(default=None, description="needed once when the item issues a license")
 
 
@@ -140,7 +142,7 @@ class SupplementIn(BaseModel):
 
     form: dict[str, dict[str, Any]] = Field(default_factory=dict)
     commitments: list[str] = Field(default_factory=list)
-    selections: dict[str, str | int] = Field(default_factory=dict)
+    selections: dict[str, str | DbInt] = Field(default_factory=dict)
 
 
 class QueueEntryOut(BaseModel):
@@ -243,5 +245,5 @@ class SlotOut(BaseModel):
 class BookIn(BaseModel):
     """Book a slot for an item."""
 
-    slot_id: int
+    slot_id: DbInt
     item: str

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from onenumber.db import DbInt
 from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
 from wallet.dependencies import DELEGATION_GRANT, DELEGATION_PRESENT, DELEGATION_READ, PersonCaller
 from wallet.errors import NotFound
@@ -157,7 +158,7 @@ def list_grants(session: SessionDep, caller: PersonCaller) -> list[GrantOut]:
 
 
 @router.post("/grants/{grant_id}/withdraw", response_model=GrantOut)
-def withdraw_grant(grant_id: int, session: SessionDep, caller: PersonCaller) -> GrantOut:
+def withdraw_grant(grant_id: DbInt, session: SessionDep, caller: PersonCaller) -> GrantOut:
     """Withdraw a grant; reads through it stop at once."""
     grant = grants.get(session=session, grant_id=grant_id)
     if grant is None or grant.holder_index not in caller.holder_indexes(DELEGATION_GRANT):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from onenumber.db import utcnow
+from onenumber.db import DbInt, utcnow
 from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
 from wallet.catalog import service as catalog_service
 from wallet.dependencies import DELEGATION_PRESENT, DELEGATION_READ
@@ -168,7 +168,7 @@ def grants(request: Request, user: HallUser, session: SessionDep) -> Response:
 
 @router.post("/hall/grants/{grant_id}/withdraw")
 def withdraw(
-    grant_id: int,
+    grant_id: DbInt,
     request: Request,
     user: HallUser,
     session: SessionDep,

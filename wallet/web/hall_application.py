@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from onenumber.db import utcnow
+from onenumber.db import DbInt, utcnow
 from onenumber.deps import SessionDep
 from wallet.applications import appointments, feedback, materials, resolve, review, views
 from wallet.applications import service as app_service
@@ -179,7 +179,7 @@ def book(
     user: HallUser,
     session: SessionDep,
     csrf: Annotated[str | None, Form()] = None,
-    slot_id: Annotated[int, Form()] = 0,
+    slot_id: Annotated[DbInt, Form()] = 0,
 ) -> Response:
     """预约办理: book a free slot at the chosen centre and show it on the application."""
     if not csrf_ok(request, csrf):
