@@ -144,6 +144,7 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-# A request value that names a row (path id, slot, document): it must fit a 64-bit integer column, or the
-# driver fails with an overflow (a 500) instead of the 422 an impossible id deserves (found by fuzzing).
-DbInt = Annotated[int, Interval(ge=-(2**63), le=2**63 - 1)]
+# A request value that names a row (path id, slot, document): it must fit an INTEGER column (32 bits on
+# PostgreSQL), or the driver fails with an overflow (a 500) instead of the 422 an impossible id deserves
+# (found by fuzzing).
+DbInt = Annotated[int, Interval(ge=-(2**31), le=2**31 - 1)]

@@ -42,7 +42,7 @@ def _sealed(session: Session) -> list[WorkLogEntry]:
     )
 
 
-@settings(max_examples=40, deadline=None, database=None, derandomize=True,
+@settings(max_examples=30, deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(plan=steps, field=FIELDS)
 def test_verify_detects_exactly_the_tampering(session: Session, plan: list[tuple[str, int]], field: str) -> None:

@@ -146,7 +146,7 @@ def _parse_cursor(after: str | None) -> tuple[int, date, int] | None:
     try:
         p, d, i = after.split(":")
         cursor = int(p), date.fromisoformat(d), int(i)
-        if not all(-(2**63) <= n < 2**63 for n in (cursor[0], cursor[2])):  # else the driver overflows: a 500
+        if not all(-(2**31) <= n < 2**31 for n in (cursor[0], cursor[2])):  # INTEGER columns; else a 500
             raise ValueError("out of range")
         return cursor
     except ValueError as exc:

@@ -107,7 +107,7 @@ def parse_answers(form: FormData, prep: Any) -> tuple[dict[str, dict[str, Any]],
             values[res.key] = answers
         chosen = form.get(f"sel__{res.key}")
         if isinstance(chosen, str) and chosen:
-            selections[res.key] = int(chosen) if chosen.isdigit() and len(chosen) < 19 else chosen  # fits BIGINT
+            selections[res.key] = int(chosen) if chosen.isdigit() and len(chosen) < 10 else chosen  # fits INTEGER
     commitments = [c for c in form.getlist("commitments") if isinstance(c, str)]
     return values, commitments, selections
 
