@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, text  # noqa: E402
 
 import onenumber.models  # noqa: E402,F401
-import wallet.applications.tables  # noqa: E402,F401
 from onenumber.crypto import encrypt_str, holder_index  # noqa: E402
 from onenumber.db import Base, make_engine, make_sessionmaker  # noqa: E402
 from onenumber.settings import Settings  # noqa: E402

@@ -1,6 +1,7 @@
 """Tables of `wallet` (imported by onenumber.models so Alembic sees them)."""
 
-import wallet.applications.tables  # noqa: F401  (service items, applications and their tables)
+import wallet.applications.models  # noqa: F401  (applications, materials, reviews, appointments)
+import wallet.services.models  # noqa: F401  (service items, calendar)
 from wallet.catalog.models import Department, LicenseType
 from wallet.licenses.models import AccessLog, License, LicenseEvent, LicenseSerial, UseGrant, WalletKey
 from wallet.web.models import WebSession  # noqa: F401  (server-side hall sessions)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -15,8 +13,6 @@ from sqlalchemy.orm import Session
 from onenumber.settings import Settings
 from signing import DocumentSpec, render_pdf, service
 from signing.models import PkiCertificate
-
-needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 
 
 def test_pki_downloads(signing_client: TestClient) -> None:
@@ -31,7 +27,6 @@ def test_pki_downloads(signing_client: TestClient) -> None:
         assert x509.load_der_x509_crl(response.content).is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
 
 
-@needs_openssl
 def test_tsa_token_accepted_by_openssl(signing_client: TestClient, session: Session, tmp_path: Path) -> None:
     data = tmp_path / "data.txt"
     data.write_text("一号通办")
@@ -99,7 +94,6 @@ def test_verify_upload_valid(signing_client: TestClient, sealed: bytes) -> None:
     assert body["valid"] is True and body["signatures"][0]["kind"] == "seal"
 
 
-@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf not installed")
 def test_verify_upload_bad_inputs(signing_client: TestClient, spec: DocumentSpec, tmp_path: Path) -> None:
     plain = tmp_path / "plain.pdf"
     plain.write_bytes(render_pdf(spec))

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from pyhanko.pdf_utils.generic import StreamObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from sqlalchemy.orm import Session
 
 from signing import DocumentSpec, render_pdf, root_certificate_pem, verify_pdf_sync
-
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(tool) for tool in ("pdfsig", "certutil", "qpdf")),
-    reason="needs poppler-utils, libnss3-tools and qpdf",
-)
 
 
 def _nss_db(tmp_path: Path, session: Session) -> str:

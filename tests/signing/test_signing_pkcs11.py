@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +16,6 @@ from signing.keys.pkcs11 import Pkcs11KeyBackend
 from signing.seal import seal_with_certificate
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(MODULE) and shutil.which("softhsm2-util")), reason="needs the softhsm2 package"
-)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,14 +13,11 @@ from signing import DocumentSpec, render_pdf
 from signing.errors import InvalidParameter
 from signing.render import APPROVER_FIELD, SEAL_FIELD
 
-needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
-
 
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-@needs_poppler
 def test_text_round_trip(spec: DocumentSpec, tmp_path: Path) -> None:
     path = tmp_path / "doc.pdf"
     path.write_bytes(render_pdf(spec))
@@ -44,7 +40,6 @@ def test_text_round_trip(spec: DocumentSpec, tmp_path: Path) -> None:
         assert _squash(item) in text, item
 
 
-@needs_poppler
 def test_fonts_are_embedded_subsets(spec: DocumentSpec, tmp_path: Path) -> None:
     path = tmp_path / "doc.pdf"
     path.write_bytes(render_pdf(spec))

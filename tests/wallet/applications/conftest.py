@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import wallet.applications.tables  # noqa: F401  (tables for create_all before the lead wires wallet/models.py)
 from onenumber.crypto import holder_index
 from onenumber.settings import Settings, get_settings
 from onenumber.worklog.models import WorkLogEntry

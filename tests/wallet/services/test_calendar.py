@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-import wallet.applications.tables  # noqa: F401
 from wallet.services import calendar
 from wallet.services.calendar import WorkingCalendar
 from wallet.services.exceptions import InvalidCalendarDay

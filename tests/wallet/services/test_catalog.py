@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import wallet.applications.tables  # noqa: F401
 from onenumber.worklog.models import WorkLogEntry
 from wallet.catalog import service as catalog_service
 from wallet.services.models import ServiceItem, ServiceRequirement
