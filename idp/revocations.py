@@ -82,6 +82,12 @@ def _view(session: Session) -> _View:
     return view
 
 
+def is_fresh(engine: Engine) -> bool:
+    """True when this process's view of ``engine`` needs no reload now (see :func:`is_revoked`)."""
+    view = _views.get(engine)
+    return view is not None and view.loaded_at is not None and time.monotonic() - view.loaded_at < REFRESH_S
+
+
 def is_revoked(*, session: Session, claims: dict[str, Any]) -> bool:
     """True when the token's jti was revoked or its SSO session ended (or never existed)."""
     jti = claims.get("jti")

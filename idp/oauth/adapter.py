@@ -6,11 +6,12 @@ synchronously in a worker thread with the request's own database session.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from authlib.oauth2.rfc6749 import InsecureTransportError, OAuth2Payload, OAuth2Request
 from fastapi import Request
@@ -18,8 +19,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from idp.oauth import clients
 from idp.oauth.server import OneNumberServer
 from idp.tokens import keyring_for
+from onenumber import groupcommit
 from onenumber.db import has_writes
 from onenumber.settings import Settings
 
@@ -115,27 +118,61 @@ def to_response(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
 
 
 async def run_endpoint(
-    request: Request, call: Callable[[OneNumberServer, StarletteOAuth2Request], tuple[int, Any, list[Any]]]
+    request: Request,
+    call: Callable[[OneNumberServer, StarletteOAuth2Request], tuple[int, Any, list[Any]]],
+    *,
+    inline_if: Callable[[Request, StarletteOAuth2Request], bool] | None = None,
 ) -> Response:
-    """Build the request, run ``call(server, oauth_request)`` in a thread, commit what it wrote on success."""
+    """Build the request, run ``call(server, oauth_request)``, commit what it wrote on success, then write
+    its log rows by group commit (:mod:`onenumber.groupcommit`) before answering.
+
+    The call runs in a worker thread, or on the event loop when ``inline_if`` says it will not touch the
+    database (a cached client, no revocation reload due): a thread hop costs more than such a call.
+    """
     settings: Settings = request.app.state.settings
     oauth_request = await build_request(request, settings)
 
-    def work() -> tuple[int, Any, list[Any]]:
+    def work() -> tuple[tuple[int, Any, list[Any]], list[Any]]:
         with request.app.state.sessionmaker() as session:
+            groupcommit.defer_rows(session)
             server = new_server(request, session)
             try:
                 result = call(server, oauth_request)
             except BaseException:
                 session.rollback()
                 raise
-            if result[0] < 400 and has_writes(session):
+            ok = result[0] < 400
+            if ok and has_writes(session):
                 session.commit()
             else:  # a failure, or read-only work (introspection, a cached client): nothing to commit
                 session.rollback()
-            return result
+            deferred = groupcommit.take_deferred(session)
+            return result, deferred if ok else []
 
-    return to_response(await run_in_threadpool(work))
+    if inline_if is not None and inline_if(request, oauth_request):
+        result, rows = work()
+    else:
+        result, rows = await run_in_threadpool(work)
+    await groupcommit.writer_for(request.app.state).write(rows)
+    return to_response(result)
+
+
+def client_id_of(oauth_request: StarletteOAuth2Request) -> str | None:
+    """The client id the request authenticates with (HTTP Basic or the form), without checking it."""
+    auth = oauth_request.headers.get("Authorization") or ""
+    if auth[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(auth[6:].strip(), validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return unquote(decoded.partition(":")[0])
+    return oauth_request.form.get("client_id")
+
+
+def client_is_cached(request: Request, oauth_request: StarletteOAuth2Request) -> bool:
+    """True when the request's client row is in this process's cache (no query to authenticate it)."""
+    client_id = client_id_of(oauth_request)
+    return client_id is not None and clients.is_cached(request.app.state.engine, client_id)
 
 
 def request_from_query(query: str, settings: Settings) -> StarletteOAuth2Request:

@@ -124,6 +124,12 @@ def get_cached(*, session: Session, client_id: str) -> Client | None:
     return copy
 
 
+def is_cached(engine: Engine, client_id: str) -> bool:
+    """True when this process holds a fresh copy of ``client_id`` (so :func:`get_cached` will not query)."""
+    entry = _cache.get(engine, {}).get(client_id)
+    return entry is not None and entry[0] > time.monotonic()
+
+
 def forget_cached(client_id: str | None = None) -> None:
     """Drop the cached copy of ``client_id`` (or of every client) in this process."""
     global _generation

@@ -13,7 +13,14 @@ from starlette.concurrency import run_in_threadpool
 from idp import sessions as sso
 from idp.errors import IdpError, InvalidToken
 from idp.oauth import discovery, logout
-from idp.oauth.adapter import build_request, new_server, run_endpoint
+from idp import revocations
+from idp.oauth.adapter import (
+    StarletteOAuth2Request,
+    build_request,
+    client_is_cached,
+    new_server,
+    run_endpoint,
+)
 from idp.oauth.authorize import Outcome, authorize
 from idp.oauth.userinfo import userinfo
 from idp.tokens import decode, keyring_for
@@ -96,10 +103,28 @@ async def authorize_endpoint(request: Request) -> Response:
     return outcome_response(request, await run_in_threadpool(work), request.url.query)
 
 
+def _no_io_token(request: Request, oauth_request: StarletteOAuth2Request) -> bool:
+    # client credentials for a cached client: authenticate, sign, answer — no query
+    return oauth_request.form.get("grant_type") == "client_credentials" and client_is_cached(request, oauth_request)
+
+
+def _no_io_introspection(request: Request, oauth_request: StarletteOAuth2Request) -> bool:
+    # a JWT access token is checked by signature and the revocation view (a refresh token is a query)
+    form = oauth_request.form
+    return (
+        form.get("token_type_hint") != "refresh_token"
+        and (form.get("token") or "").count(".") == 2
+        and client_is_cached(request, oauth_request)
+        and revocations.is_fresh(request.app.state.engine)
+    )
+
+
 @router.post("/token")
 async def token_endpoint(request: Request) -> Response:
     """RFC 6749 §3.2 token endpoint (code, refresh, client credentials, device code)."""
-    response = await run_endpoint(request, lambda server, req: server.create_token_response(req))
+    response = await run_endpoint(
+        request, lambda server, req: server.create_token_response(req), inline_if=_no_io_token
+    )
     response.headers.update(NO_STORE)
     return response
 
@@ -114,7 +139,9 @@ async def revocation_endpoint(request: Request) -> Response:
 async def introspection_endpoint(request: Request) -> Response:
     """RFC 7662 token introspection."""
     return await run_endpoint(
-        request, lambda server, req: server.create_endpoint_response("introspection", req)
+        request,
+        lambda server, req: server.create_endpoint_response("introspection", req),
+        inline_if=_no_io_introspection,
     )
 
 

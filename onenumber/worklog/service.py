@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from onenumber import groupcommit
 from onenumber.db import utcnow
 from onenumber.worklog.models import WorkLogEntry, WorkLogHead
 
@@ -65,11 +66,17 @@ def _entry_hash(prev_hash: str, row: WorkLogEntry) -> str:
 def append(
     *, session: Session, actor: str, action: str, object: str, details: dict[str, Any] | None = None
 ) -> WorkLogEntry:
-    """Append an entry inside the caller's transaction (it commits with the business change)."""
+    """Append an entry inside the caller's transaction (it commits with the business change).
+
+    On a session that defers log rows (:func:`onenumber.groupcommit.defer_rows`) the entry is queued
+    instead and written by the endpoint's group commit, after the business change and before the answer.
+    """
     details = json.loads(json.dumps(details or {}, default=str))
     if contains_id_number(json.dumps([actor, object, details], ensure_ascii=False)):
         raise WorkLogLeak(f"work-log entry for {action!r} contains a clear ID number; log a masked form")
     entry = WorkLogEntry(at=utcnow(), actor=actor, action=action, object=object, details=details)
+    if groupcommit.defer(session, entry):  # the endpoint writes it by group commit before it answers
+        return entry
     session.add(entry)
     session.flush()
     return entry
@@ -91,7 +98,11 @@ def seal(*, session: Session, batch: int = 2000) -> int:
         _ensure_head(session)
         # Write-lock the head before reading it (PostgreSQL row lock, SQLite RESERVED lock).
         session.execute(update(WorkLogHead).where(WorkLogHead.id == 1).values(position=WorkLogHead.position))
-        head = session.execute(select(WorkLogHead).where(WorkLogHead.id == 1)).scalar_one()
+        # populate_existing: after a commit in this loop the session still holds the head it wrote, and
+        # another process may have sealed since (sessions here keep objects after commit).
+        head = session.execute(
+            select(WorkLogHead).where(WorkLogHead.id == 1).execution_options(populate_existing=True)
+        ).scalar_one()
         # Plain rows and one executemany UPDATE: ORM instances cost more than the hashing itself.
         rows = session.execute(
             select(WorkLogEntry.seq, WorkLogEntry.at, WorkLogEntry.actor, WorkLogEntry.action,

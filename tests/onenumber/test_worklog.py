@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, event, select, update
 from sqlalchemy.orm import Session
 
 from onenumber.cli import main as cli_main
@@ -124,3 +124,34 @@ def test_cli_verify_exit_codes(session: Session, settings: Settings, monkeypatch
         assert "BROKEN at entry 2" in capsys.readouterr().out
     finally:
         get_settings.cache_clear()
+
+
+def test_sealing_rereads_the_head_another_process_moved_between_batches(engine: Engine) -> None:
+    # seal() works in batches, one commit each; the session keeps the head it wrote. If another process
+    # seals between two batches, the next batch must start from the head in the database.
+    factory = make_sessionmaker(engine)
+    with factory() as first, factory() as other:
+        for i in range(4):
+            append(session=first, actor="a", action="p", object=f"o:{i}")
+        first.commit()
+        interleaved: list[int] = []
+
+        def other_seals(_session: Session) -> None:
+            if not interleaved:
+                interleaved.append(0)
+                append(session=other, actor="b", action="p", object="x")
+                other.commit()
+                interleaved.append(seal(session=other))
+                for name in ("y", "z"):  # left for the first process's next batch
+                    append(session=other, actor="b", action="p", object=name)
+                other.commit()
+
+        event.listen(first, "after_commit", other_seals)
+        try:
+            sealed = seal(session=first, batch=2)
+        finally:
+            event.remove(first, "after_commit", other_seals)
+        assert interleaved == [0, 3]  # after the first batch, the other process sealed o:2, o:3 and x
+        assert sealed == 2 + 2
+        result = verify(session=first)
+    assert result.ok and result.checked == 7

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from onenumber import worklog
+from onenumber import groupcommit, worklog
 from onenumber.db import utcnow
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType
@@ -183,7 +183,8 @@ def log_access(
         purpose=purpose[:500],
         grant_id=grant.id if grant else None,
     )
-    session.add(entry)
+    if not groupcommit.defer(session, entry):  # else written by the endpoint's group commit
+        session.add(entry)
     return entry
 
 
