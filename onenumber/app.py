@@ -87,8 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for base in (IdpError, WalletError, SigningError, StorageError):
         app.add_exception_handler(base, wire_error_handler)
 
+    from idp.router import hot_router as idp_hot_router
     from idp.router import router as idp_router
     from signing.router import router as signing_router
+    from wallet.router import hot_router as wallet_hot_router
     from wallet.router import router as wallet_router
 
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
@@ -97,6 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
     install_log_redaction()
 
+    # Matched in this order: the busiest endpoints first (each route passed costs 1–2 µs per request).
+    app.include_router(idp_hot_router)
+    app.include_router(wallet_hot_router)
     app.include_router(health_router)
     app.include_router(blobs_router)
     app.include_router(idp_router)

@@ -2,7 +2,8 @@
 # `make bench`: PostgreSQL + the platform (2 workers) + node-oidc-provider on loopback, then
 # bench/harness/run.py measures both and writes docs/BENCHMARKS.md (## How to run, ## Side by side).
 # Everything started here is stopped on exit. Knobs (environment): BENCH_RUNS (3), BENCH_DURATION (8 s),
-# BENCH_WARMUP (2 s), BENCH_CONCURRENCY (32), BENCH_PERSONS (100000), BENCH_LICENSES (1000000).
+# BENCH_WARMUP (2 s), BENCH_CONCURRENCY (32), BENCH_PERSONS (100000), BENCH_LICENSES (1000000),
+# BENCH_LOADGEN (python: the pure-Python bench/loadgen.py instead of wrk through bench/wrkgen.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -42,6 +43,31 @@ wait_http() {  # URL, seconds: bounded readiness wait
   echo "not ready after ${limit}s: $url" >&2
   return 1
 }
+
+# The load generator: wrk, driven by bench/wrkgen.py, takes less CPU than the Python bench/loadgen.py (CPU the
+# servers it measures share on a small host). Installed here when missing, before anything is measured; if that
+# fails the harness uses bench/loadgen.py, and says so.
+if [ "${BENCH_LOADGEN:-}" != python ] && ! command -v wrk >/dev/null \
+  && ! dpkg-query -W -f='${Status}' wrk 2>/dev/null | grep -q "install ok installed"; then
+  echo "[bench] installing wrk (load generator)"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    SUDO="sudo"
+    [ -t 0 ] || SUDO="sudo -n"   # never wait for a password nobody can type
+  fi
+  apt_wrk() { timeout 300 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
+  if ! { apt_wrk || { timeout 300 $SUDO apt-get update -qq && apt_wrk; }; } >"$WORK/apt-wrk.log" 2>&1; then
+    echo "[bench] WARNING: could not install wrk (see var/bench/apt-wrk.log): measuring with the Python" \
+      "load generator bench/loadgen.py" >&2
+  fi
+fi
+if [ "${BENCH_LOADGEN:-}" = python ]; then
+  echo "[bench] load generator: bench/loadgen.py (BENCH_LOADGEN=python)"
+elif command -v wrk >/dev/null; then
+  echo "[bench] load generator: wrk ($(command -v wrk)) through bench/wrkgen.py"
+else
+  echo "[bench] wrk not available: load generator bench/loadgen.py (Python)" >&2
+fi
 
 PG_PORT=$(free_port); OURS_PORT=$(free_port); PEER_PORT=$(free_port)
 echo "[bench] PostgreSQL on 127.0.0.1:$PG_PORT ($WORK/pg)"

@@ -95,8 +95,8 @@ def platform_rows(res: dict[str, Any]) -> list[str]:
         else:
             rows.append(f"| {fig['label']} | {fig['note']} | {fig['target']} |")
     if small and large and small["ours"] and large["ours"]:
-        g50 = _med(large["ours"], "p50_ms") / max(_med(small["ours"], "p50_ms") or 1e-9, 1e-9)
-        g99 = _med(large["ours"], "p99_ms") / max(_med(small["ours"], "p99_ms") or 1e-9, 1e-9)
+        g50 = (_med(large["ours"], "p50_ms") or 0.0) / max(_med(small["ours"], "p50_ms") or 1e-9, 1e-9)
+        g99 = (_med(large["ours"], "p99_ms") or 0.0) / max(_med(small["ours"], "p99_ms") or 1e-9, 1e-9)
         rows.append(
             f"| verification latency growth, small → large | p50 ×{g50:.2f}, p99 ×{g99:.2f} | ≤ 1.3× |"
         )
@@ -170,9 +170,30 @@ def _notes() -> list[str]:
     return [path.read_text(encoding="utf-8").rstrip(), ""]
 
 
+def generator_lines(res: dict[str, Any]) -> list[str]:
+    """Which load generator drove both sides (results.json ``generator``; older results: the Python one)."""
+    if res.get("generator") == "wrk":
+        return [
+            "with the same load generator (`bench/wrkgen.py`: wrk, a closed-loop HTTP/1.1 keep-alive client in C,",
+            "in its own process, scripted in Lua for the scenario; fixed concurrency and duration, per-request",
+            "latency, wrk's coordinated-omission correction undone so the percentiles are plain per-request ones)",
+            "and writes this section and the next. `BENCH_LOADGEN=python` selects the pure-Python `bench/loadgen.py`",
+            "instead (same scenarios, options and output, more client CPU); `tools/bench.sh` installs wrk when it is",
+            "missing and falls back to the Python generator when it cannot.",
+        ]
+    return [
+        "with the same load generator (`bench/loadgen.py`: a closed-loop HTTP/1.1 keep-alive client in Python, in",
+        "its own process, fixed concurrency and duration, per-request latency) and writes this section and the next",
+        "(wrk was not installed or `BENCH_LOADGEN=python` was set; with wrk, `bench/wrkgen.py` drives the same",
+        "scenarios with less client CPU).",
+    ]
+
+
 def section(res: dict[str, Any], *, command_line: str) -> str:
     m = res["machine"]
     prm = res["params"]
+    script = "bench/wrkgen.py" if res.get("generator") == "wrk" else "bench/loadgen.py"
+    generator = "wrk through `bench/wrkgen.py`" if res.get("generator") == "wrk" else "`bench/loadgen.py`"
     lines = [
         "## How to run",
         "",
@@ -184,18 +205,19 @@ def section(res: dict[str, Any], *, command_line: str) -> str:
         "(what `onenumber serve --workers 2` runs, with `--no-access-log`) and the peer, node-oidc-provider",
         "(`bench/peer/server.mjs`, two `node:cluster`",
         "workers, state in the same PostgreSQL server), then runs `python -m bench.harness.run`, which drives both",
-        "with the same load generator (`bench/loadgen.py`: a closed-loop HTTP/1.1 keep-alive client in its own",
-        "process, fixed concurrency and duration, per-request latency) and writes this section and the next.",
-        "Knobs: `BENCH_RUNS`, `BENCH_DURATION`, `BENCH_CONCURRENCY`, `BENCH_PERSONS`, `BENCH_LICENSES` (environment).",
+        *generator_lines(res),
+        "Knobs: `BENCH_RUNS`, `BENCH_DURATION`, `BENCH_CONCURRENCY`, `BENCH_PERSONS`, `BENCH_LICENSES`, `BENCH_LOADGEN`",
+        "(environment).",
         "Bulk seeding alone: `python -m bench.harness.bulk --persons 100000 --licenses 1000000` (COPY; see its",
-        "docstring). One load run by hand: `python bench/loadgen.py --url http://127.0.0.1:8000 -c 32 -d 10",
+        f"docstring). One load run by hand: `python {script} --url http://127.0.0.1:8000 -c 32 -d 10",
         '--scenario-json \'{"path": "/jwks.json"}\'`.',
         "",
         "## Side by side",
         "",
         f"Machine: {m['nproc']} × {m['cpu']}, {m['memory']}, Linux {m['kernel']}; run {res['started']}, "
-        f"{res['elapsed_s']} s. Server, peer, PostgreSQL and the load generator share these cores, as they would "
-        "on a single small host; the load generator's own CPU time is in `results.json` (`client_cpu_s`).",
+        f"{res['elapsed_s']} s. Server, peer, PostgreSQL and the load generator ({generator}) share these cores, "
+        "as they would on a single small host; the load generator's own CPU time is in `results.json` "
+        "(`client_cpu_s`).",
         f"Each row: {prm['runs']} rounds alternating ours / peer, {prm['duration']:g} s measured after "
         f"{prm['warmup']:g} s warm-up, {prm['concurrency']} keep-alive connections; the bold figure is the median "
         "of the rounds (successful responses per second), the rounds follow in brackets; latencies in ms are "

@@ -5,7 +5,8 @@
 
 Every figure that can run, runs; anything that cannot is recorded as "not measured: <reason>".
 Side-by-side figures alternate ours / peer for each of ``--runs`` rounds with the same load generator
-(bench/loadgen.py, its own process) and concurrency; the table shows medians over the rounds.
+(its own process: bench/wrkgen.py, which drives wrk, when wrk is installed and ``BENCH_LOADGEN`` is not
+``python``; bench/loadgen.py otherwise) and concurrency; the table shows medians over the rounds.
 Results go to DIR/results.json and the top sections of docs/BENCHMARKS.md (bench/harness/report.py).
 """
 
@@ -17,6 +18,7 @@ import base64
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +61,14 @@ class Harness:
         self.ours_workers = procs.uvicorn_workers(a.ours_pid) if a.ours_pid else []
         self.peer_workers = procs.node_workers(a.peer_pid) if a.peer_pid else []
         self.bulk: dict[str, Any] = {}
+        # the load generator: wrk (bench/wrkgen.py) unless it is missing or BENCH_LOADGEN=python
+        self.generator = (
+            "wrk" if shutil.which("wrk") and os.environ.get("BENCH_LOADGEN", "").lower() != "python" else "python"
+        )
+        log(f"load generator: {self.generator_script()} ({self.generator})")
+
+    def generator_script(self) -> str:
+        return "bench/wrkgen.py" if self.generator == "wrk" else "bench/loadgen.py"
 
     # ------------------------------------------------------------ load generator
 
@@ -71,7 +81,8 @@ class Harness:
         concurrency: int | None = None,
         duration: float | None = None,
     ) -> dict[str, Any]:
-        """Run bench/loadgen.py in its own process while sampling the workers' RSS."""
+        """Run the load generator (bench/wrkgen.py or bench/loadgen.py) in its own process while sampling
+        the workers' RSS."""
         c = concurrency or self.a.concurrency
         d = duration or self.a.duration
         fd, path = tempfile.mkstemp(suffix=".json", dir=self.out, prefix=f"scenario-{side}-")
@@ -79,7 +90,7 @@ class Harness:
             json.dump(scenario, fh)
         cmd = [
             sys.executable,
-            str(ROOT / "bench/loadgen.py"),
+            str(ROOT / self.generator_script()),
             "--url",
             url,
             "--scenario",
@@ -99,9 +110,14 @@ class Harness:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=d + self.a.warmup + 90)
         for pid, mb in sampler.peak.items():
             self.rss[side][pid] = max(self.rss[side].get(pid, 0.0), mb)
+        if proc.returncode == 3 and self.generator == "wrk":  # wrk went missing: the Python generator
+            log("wrk not found: falling back to bench/loadgen.py")
+            self.generator = "python"
+            return self.loadgen(side, url, scenario, concurrency=concurrency, duration=duration)
         if proc.returncode != 0:
-            raise RuntimeError(f"loadgen failed: {proc.stderr[-500:]}")
+            raise RuntimeError(f"{self.generator_script()} failed: {proc.stderr[-500:]}")
         result: dict[str, Any] = json.loads(proc.stdout)
+        result.setdefault("generator", self.generator)
         log(
             f"  {side:4} {scenario.get('name')}: {result['rps']}/s p50 {result['p50_ms']} ms "
             f"p99 {result['p99_ms']} ms errors {result['errors']}"
@@ -133,7 +149,7 @@ class Harness:
 
     def run_side_by_side(self) -> None:
         a = self.a
-        ours_cc = {
+        ours_cc: dict[str, Any] = {
             "name": "client credentials",
             "method": "POST",
             "path": "/token",
@@ -353,7 +369,7 @@ class Harness:
                     raise RuntimeError(
                         "no licenses in the database (license types missing: did the wallet seed run?)"
                     )
-                out = []
+                out: list[str] = []
                 rnd = random.Random(7)
                 while len(out) < n:
                     lic = session.get(License, rnd.randint(1, top))
@@ -563,6 +579,7 @@ class Harness:
             "rss_mb": {s: {str(k): round(v, 1) for k, v in d.items()} for s, d in self.rss.items()},
             "bulk": self.bulk,
             "commands": self.commands,
+            "generator": self.generator,
         }
         (self.out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
         return results

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from idp import revocations
 from idp import sessions as sso
 from idp.errors import IdpError, InvalidToken
 from idp.oauth import discovery, logout
-from idp import revocations
 from idp.oauth.adapter import (
     StarletteOAuth2Request,
     build_request,

@@ -135,7 +135,10 @@ def test_authorization_matrix(world: Any) -> None:
     failures: list[str] = []
     recorded: list[str] = []
     cells = 0
-    for key in route_keys(world.app):
+    live = set(route_keys(world.app))
+    # In the matrix file's order, not the app's mounting order: some cells change state (a grant withdrawn,
+    # a license suspended), so the order is part of the expectations and must not move with the routing.
+    for key in [k for k in matrix if k in live]:
         spec = matrix[key]
         method = key.split(" ", 1)[0]
         if spec.get("skip"):

@@ -9,4 +9,6 @@ from wallet.licenses.routes_verify import router as verify_router
 router = APIRouter()
 router.include_router(issuer_router)
 router.include_router(holder_router)
-router.include_router(verify_router)
+# The verification routes are mounted on their own, ahead of everything else (see wallet/router.py).
+
+__all__ = ["router", "verify_router"]
