@@ -73,7 +73,11 @@ def from_cookie(*, session: Session, cookie: str | None) -> SsoSession | None:
 
 def is_live(*, session: Session, sid: str) -> bool:
     """True when the session exists, is not revoked and has not expired."""
-    row = session.get(SsoSession, sid)
+    return row_is_live(session.get(SsoSession, sid))
+
+
+def row_is_live(row: SsoSession | None) -> bool:
+    """True when ``row`` is a session that is not revoked and has not expired."""
     return row is not None and row.revoked_at is None and row.expires_at > utcnow()
 
 

@@ -14,10 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from idp import sessions as sso
 from idp.oauth.claims import principal_for
-from idp.oauth.models import RefreshToken
+from idp.oauth.models import RefreshToken, SsoSession
 from idp.oauth.server import token_hash
 from idp.parties.models import Person
 from idp.tokens import Principal
@@ -29,6 +31,22 @@ GRACE_SECONDS = 10
 _CHILD_CONTEXT = "idp.refresh.child"
 
 
+# Built once (building a statement costs more than running it): the token with its person and login
+# session in one query, and the claim of a parent, which records its child in the same statement.
+_FIND = (
+    select(RefreshToken, Person, SsoSession)
+    .outerjoin(Person, Person.id == RefreshToken.person_id)
+    .outerjoin(SsoSession, SsoSession.sid == RefreshToken.sid)
+    .where(RefreshToken.token_hash == bindparam("token_hash"))
+)
+_CLAIM = (
+    update(RefreshToken)
+    .where(RefreshToken.id == bindparam("rid"), RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+    .values(used_at=bindparam("now"), child_cipher=bindparam("cipher"))
+    .execution_options(synchronize_session=False)
+)
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     """Refresh with rotation; public clients authenticate with ``none`` (tokens are bound to the client)."""
 
@@ -36,16 +54,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> TokenView | None:
-        row = self.server.session.scalars(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token))
-        ).first()
-        if row is None or row.expires_at <= utcnow():
+        # One query for the token, its person and its login session (kept on the view for the checks).
+        found = self.server.session.execute(_FIND, {"token_hash": token_hash(refresh_token)}).first()
+        if found is None:
             return None
-        return TokenView(row)
+        row, person, login = found
+        if row.expires_at <= utcnow():
+            return None
+        return TokenView(row, person=person, login=login)
 
     def authenticate_user(self, refresh_token: TokenView) -> Principal | None:
-        row = refresh_token.row
-        person = self.server.session.get(Person, row.person_id) if row.person_id else None
+        row, person = refresh_token.row, refresh_token.person
         if person is None:
             return None
         return principal_for(
@@ -65,32 +84,26 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         session, settings = self.server.session, self.server.settings
         if row.revoked_at is not None:
             raise InvalidGrantError("The refresh token was revoked.")
-        if row.sid and not _session_live(session, row.sid):
+        if row.sid and not sso.row_is_live(view.login):
             raise InvalidGrantError("The login session of this refresh token has ended.")
         user = self.authenticate_user(view)
         if user is None:
             raise InvalidRequestError("There is no 'user' for this token.")
         self.request.user = user
-        now = utcnow()
-        claimed = session.execute(
-            update(RefreshToken)
-            .where(
-                RefreshToken.id == row.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None)
-            )
-            .values(used_at=now)
-        ).rowcount
-        if claimed != 1:
-            session.refresh(row)
-            return self._reuse(row)
         scope = self.request.payload.scope or row.scope
         token = self.generate_token(user=user, scope=scope, include_refresh_token=True)
         if "refresh_token" not in token:
             raise InvalidGrantError("This grant no longer includes offline access.")
+        child_cipher = encrypt_str(token["refresh_token"], master_key=settings.secret_key, context=_CHILD_CONTEXT)
+        # Claim the parent (atomically: one concurrent refresh wins) and record its child in one statement.
+        now = utcnow()
+        claimed = session.execute(_CLAIM, {"rid": row.id, "now": now, "cipher": child_cipher}).rowcount
+        if claimed != 1:
+            session.refresh(row)
+            return self._reuse(row)  # the token made above is dropped unsent
+        set_committed_value(row, "used_at", now)
+        set_committed_value(row, "child_cipher", child_cipher)
         self.save_token(token)
-        row.child_cipher = encrypt_str(
-            token["refresh_token"], master_key=settings.secret_key, context=_CHILD_CONTEXT
-        )
-        session.flush()
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
     def _reuse(self, row: RefreshToken) -> tuple[int, dict[str, Any], Any]:
@@ -129,17 +142,11 @@ def revoke_family(*, session: Any, family: str) -> None:
     )
 
 
-def _session_live(session: Any, sid: str) -> bool:
-    from idp import sessions as sso
-
-    return sso.is_live(session=session, sid=sid)
-
-
 class TokenView:
     """authlib's ``TokenMixin`` view of a refresh token row."""
 
-    def __init__(self, row: RefreshToken) -> None:
-        self.row = row
+    def __init__(self, row: RefreshToken, *, person: Person | None = None, login: SsoSession | None = None) -> None:
+        self.row, self.person, self.login = row, person, login
 
     def check_client(self, client: Any) -> bool:
         return bool(self.row.client_id == client.client_id)

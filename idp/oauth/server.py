@@ -13,6 +13,7 @@ from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from idp import sessions as sso
@@ -31,6 +32,11 @@ STANDARD_SCOPES = ["openid", "profile", "id_number", "phone", "offline_access"]
 def token_hash(value: str) -> str:
     """SHA-256 of an opaque token (codes, refresh tokens, device codes are stored only hashed)."""
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def grant_type_of(request: OAuth2Request) -> str | None:
+    """The grant type of a token request."""
+    return request.payload.grant_type if request.payload is not None else None
 
 
 class OneNumberServer(AuthorizationServer):  # type: ignore[misc]
@@ -104,20 +110,25 @@ class OneNumberServer(AuthorizationServer):  # type: ignore[misc]
         if refresh and user is not None:
             view = getattr(request, "refresh_token", None)
             parent: RefreshToken | None = view.row if view is not None else None
-            self.session.add(
-                RefreshToken(
-                    token_hash=token_hash(refresh),
-                    family=parent.family if parent is not None else secrets.token_urlsafe(24),
-                    parent_id=parent.id if parent is not None else None,
-                    client_id=client.client_id,
-                    person_id=user.person_id,
-                    sid=user.sid,
-                    scope=token["scope"],
-                    claims=user.claims(),
-                    expires_at=utcnow() + timedelta(seconds=self.settings.refresh_token_ttl),
-                )
+            # A bulk INSERT, not a unit-of-work flush: nothing reads the new row in this request.
+            self.session.execute(
+                insert(RefreshToken),
+                [
+                    {
+                        "token_hash": token_hash(refresh),
+                        "family": parent.family if parent is not None else secrets.token_urlsafe(24),
+                        "parent_id": parent.id if parent is not None else None,
+                        "client_id": client.client_id,
+                        "person_id": user.person_id,
+                        "sid": user.sid,
+                        "scope": token["scope"],
+                        "claims": user.claims(),
+                        "expires_at": utcnow() + timedelta(seconds=self.settings.refresh_token_ttl),
+                    }
+                ],
             )
-        if user is not None and user.sid:
+        if user is not None and user.sid and grant_type_of(request) != "refresh_token":
+            # (a refresh token's family began with a code or device grant of this client, which noted it)
             sso.note_client(session=self.session, sid=user.sid, client_id=client.client_id)
         claims = self.issued_claims or {}
         worklog.append(

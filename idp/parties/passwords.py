@@ -2,53 +2,40 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-# Each hash takes 19 MiB and a core for ~20 ms: running more at once than there are cores only makes
-# each one slower. One hash per core per process.
-_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+# Each hash takes 19 MiB and a core for ~21 ms: running more at once than there are cores only makes each
+# one slower, so one thread per core does all the hashing (callers wait for it). Being few and long-lived,
+# these threads also keep their 19 MiB buffer in their glibc heap between hashes: a fresh mmap per hash
+# (the fixed 128 KiB mmap threshold used before) cost ~4,900 page faults and ~6 ms of kernel time on top of
+# each ~21 ms hash, while any thread that hashed (up to the whole request pool) kept a buffer of its own.
+_HASHING = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="argon2")
 
 
-def _return_hash_memory_to_the_os() -> None:
-    """Keep glibc from caching argon2's 19 MiB buffers in its heaps.
-
-    glibc raises its mmap threshold after the first large block is freed, so from then on every 19 MiB
-    buffer comes from (and stays in) a per-thread heap: a worker's peak RSS went from ~155 to 330–370 MiB
-    after a few seconds of parallel logins. A fixed threshold (the default 128 KiB, which also turns the
-    adjustment off) keeps large blocks mmapped and unmapped on free: ~158 MiB after the same load.
-    """
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    mallopt = getattr(libc, "mallopt", None)
-    if mallopt is not None and os.environ.get("MALLOC_MMAP_THRESHOLD_") is None:
-        mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
-_return_hash_memory_to_the_os()
 # Verified when the number is unknown, so a miss costs the same time as a wrong password.
-_DUMMY_HASH = HASHER.hash("dummy password for timing equalisation")
+_DUMMY_HASH = _HASHING.submit(HASHER.hash, "dummy password for timing equalisation").result()
 
 
 def hash_password(password: str) -> str:
-    """Hash ``password`` (blocking, ~20 ms: call from a worker thread)."""
-    with _SLOTS:
-        return HASHER.hash(password)
+    """Hash ``password`` (blocking, ~21 ms on a hashing thread: call from a worker thread)."""
+    return _HASHING.submit(HASHER.hash, password).result()
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches (blocking: call from a worker thread)."""
-    try:
-        with _SLOTS:
-            return HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    """True when ``password`` matches (blocking, on a hashing thread: call from a worker thread)."""
+    return _HASHING.submit(_verify, password_hash, password).result()
 
 
 def check_strength(password: str) -> str | None:
