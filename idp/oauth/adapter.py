@@ -26,7 +26,6 @@ from onenumber import groupcommit
 from onenumber.db import has_writes
 from onenumber.settings import Settings
 
-
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -118,7 +118,7 @@ def seal(*, session: Session, batch: int = 2000) -> int:
             chained.append({"seq": row.seq, "position": position, "prev_hash": prev, "hash": digest})
             prev = digest
         if chained:
-            session.execute(update(WorkLogEntry), chained)
+            _write_links(session, chained)
             # Entries of this session were changed behind the ORM's back: reload them on next access.
             for obj in list(session.identity_map.values()):
                 if isinstance(obj, WorkLogEntry):
@@ -128,6 +128,27 @@ def seal(*, session: Session, batch: int = 2000) -> int:
         sealed += len(rows)
         if len(rows) < batch:
             return sealed
+
+
+# PostgreSQL: one UPDATE ... FROM unnest(arrays) for the whole batch (an executemany is one statement per
+# entry; the chain fields of a busy second took a tenth of a worker's CPU that way).
+_LINK_PG = text(
+    "UPDATE work_log SET position = v.position, prev_hash = v.prev_hash, hash = v.hash "
+    "FROM unnest(CAST(:seqs AS bigint[]), CAST(:positions AS bigint[]), CAST(:prevs AS varchar[]), "
+    "CAST(:hashes AS varchar[])) AS v(seq, position, prev_hash, hash) WHERE work_log.seq = v.seq"
+)
+
+
+def _write_links(session: Session, chained: list[dict[str, Any]]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LINK_PG, {
+            "seqs": [c["seq"] for c in chained],
+            "positions": [c["position"] for c in chained],
+            "prevs": [c["prev_hash"] for c in chained],
+            "hashes": [c["hash"] for c in chained],
+        })
+    else:
+        session.execute(update(WorkLogEntry), chained)
 
 
 @dataclass(frozen=True)
