@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -271,31 +272,50 @@ class Harness:
     def run_argon2_floor(self) -> None:
         from argon2 import PasswordHasher
 
-        hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+        hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)  # idp/parties/passwords.py
         digest = hasher.hash("Bulk-2026")
         fig = self.figure("argon2", "bare argon2id verify (t=2, m=19456, p=1), in-process", "")
-        for threads in (1, os.cpu_count() or 1):
-            done = [0] * threads
-            stop = time.perf_counter() + 3.0
+        cores = os.cpu_count() or 1
+        for threads in (1, cores):
+            # Best of three: a floor is what the cores can do, and anything else running on them (the
+            # servers' background work, PostgreSQL catching up after the last step) only lowers it.
+            # ``other_cpu_pct``: CPU the rest of the machine used meanwhile, in % of all cores.
+            best: dict[str, Any] | None = None
+            for _ in range(3):
+                done = [0] * threads
+                stop = time.perf_counter() + 2.0
 
-            def work(i: int, stop: float = stop, done: list[int] = done) -> None:
-                while time.perf_counter() < stop:
-                    hasher.verify(digest, "Bulk-2026")
-                    done[i] += 1
+                def work(i: int, stop: float = stop, done: list[int] = done) -> None:
+                    while time.perf_counter() < stop:
+                        hasher.verify(digest, "Bulk-2026")
+                        done[i] += 1
 
-            ts = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-            t0 = time.perf_counter()
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-            rate = sum(done) / (time.perf_counter() - t0)
-            fig["ours"].append(
-                {"threads": threads, "rps": round(rate, 1), "ms_each": round(1000 / rate * threads, 1)}
+                ts = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+                busy0, cpu0, t0 = procs.busy_seconds(), time.process_time(), time.perf_counter()
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join()
+                wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+                other = max(0.0, procs.busy_seconds() - busy0 - cpu)
+                rate = sum(done) / wall
+                run = {
+                    "threads": threads,
+                    "rps": round(rate, 1),
+                    "ms_each": round(1000 / rate * threads, 1),
+                    "cpu_ms_each": round(1000 * cpu / max(1, sum(done)), 1),
+                    "other_cpu_pct": round(100 * other / (wall * cores)),
+                }
+                if best is None or run["rps"] > best["rps"]:
+                    best = run
+            assert best is not None
+            fig["ours"].append(best)
+            log(
+                f"argon2 verify, {threads} thread(s): {best['rps']}/s, {best['cpu_ms_each']} ms CPU each, "
+                f"other load {best['other_cpu_pct']} %"
             )
-            log(f"argon2 verify, {threads} thread(s): {rate:.1f}/s")
         self.commands.append(
-            "in-process: argon2.PasswordHasher(2, 19456, 1).verify in 1 and nproc threads, 3 s"
+            "in-process: argon2.PasswordHasher(2, 19456, 1).verify in 1 and nproc threads, best of 3 × 2 s"
         )
 
     def run_login(self) -> None:
@@ -309,6 +329,7 @@ class Harness:
         fig = self.figure("login", label, target)
         try:
             for _ in range(self.a.runs):
+                cpu0 = sum(procs.cpu_seconds(w) for w in self.ours_workers)
                 r = asyncio.run(
                     flows.login_loop(
                         self.a.ours,
@@ -319,9 +340,15 @@ class Harness:
                         warmup=self.a.warmup,
                     )
                 )
+                if self.ours_workers and r["completed"]:
+                    # CPU per login of our workers (argon2 included) next to the browsers' own
+                    cpu = sum(procs.cpu_seconds(w) for w in self.ours_workers) - cpu0
+                    r["server_cpu_ms"] = round(1000 * cpu / r["completed"], 1)
                 fig["ours"].append(r)
                 log(
-                    f"  login flow: {r['rps']}/s p50 {r['p50_ms']} ms errors {r['errors']} {r['error_samples'][:1]}"
+                    f"  login flow: {r['rps']}/s p50 {r['p50_ms']} ms errors {r['errors']} "
+                    f"CPU per login: server {r.get('server_cpu_ms')} ms, client {r['client_cpu_ms']} ms "
+                    f"{r['error_samples'][:1]}"
                 )
         except flows.FlowError as exc:
             fig["note"] = f"not measured: {exc}"
@@ -478,7 +505,58 @@ class Harness:
         fig["raw"] = rows
         log(f"  sealing: {rows}")
 
+    @staticmethod
+    def form_value(field: dict[str, Any]) -> Any:
+        """A plausible answer to a form field the wallet cannot pre-fill (its type, enum and length)."""
+        kind = field.get("type", "string")
+        if field.get("enum"):
+            return field["enum"][0]
+        if kind == "date":
+            return (date.today() + timedelta(days=120)).isoformat()
+        if kind in ("integer", "number"):
+            return 1
+        if kind == "boolean":
+            return True
+        name = str(field.get("name", "")).lower()
+        if any(w in name for w in ("phone", "mobile", "tel")):
+            return "13800138000"
+        value = f"压测{field.get('label', name)}"
+        return value[: field["max_length"]] if field.get("max_length") else value
+
+    def submission_body(self, prep: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+        """The POST /api/applications body answering a prepare response, or None and why it cannot be made.
+
+        Licenses satisfied from the wallet need nothing; a selectable one is chosen from its candidates;
+        every commitment is signed; every form field is answered (pre-filled values as given). A document
+        already uploaded and still reusable is satisfied too; a missing one needs an upload, which the
+        figure does not measure.
+        """
+        body: dict[str, Any] = {"item": prep["item"], "form": {}, "commitments": [], "selections": {}}
+        used: list[str] = []
+        for req in prep.get("requirements", []):
+            key, kind, status = req["key"], req["kind"], req.get("status")
+            if kind == "form":
+                fields = req.get("details", {}).get("fields", [])
+                prefill = req.get("prefill", {})
+                body["form"][key] = {f["name"]: prefill.get(f["name"], self.form_value(f)) for f in fields}
+                used.append(f"form {key} ({len(fields)} fields)")
+            elif kind == "commitment":
+                body["commitments"].append(key)
+                used.append(f"commitment {key}")
+            elif status == "satisfied":
+                used.append(f"{'wallet license' if kind == 'license_type' else 'reused document'} {key}")
+            elif kind == "license_type" and req.get("action") == "select" and req.get("candidates"):
+                body["selections"][key] = req["candidates"][0]["identifier"]
+                used.append(f"wallet license {key} (selected)")
+            else:
+                return None, f"{req.get('name', key)} is {kind}, {req.get('action')} ({req.get('reason')})"
+        if prep.get("holder_number_required"):
+            body["holder_number"] = ZHANGSAN[0]  # the item issues a license to 张三 himself
+        return body, ", ".join(used)
+
     def run_submission(self) -> None:
+        """POST /api/applications by 张三 over HTTP: a seeded item he can submit with his wallet licenses,
+        form answers and commitments, no upload; every request is a new application (no Idempotency-Key)."""
         label, target = "application submission latency", "p50 < 30 ms"
         try:
             tok = asyncio.run(
@@ -493,51 +571,57 @@ class Harness:
             self.not_measured("submission", label, target, f"no person token ({exc})")
             return
         auth = {"Authorization": f"Bearer {tok['access_token']}"}
+        chosen: tuple[dict[str, Any], str] | None = None
+        skipped: list[str] = []
         with httpx.Client(base_url=self.a.ours, timeout=30, headers=auth) as c:
             r = c.get("/api/services")
             if r.status_code != 200:
                 self.not_measured(
-                    "submission",
-                    label,
-                    target,
-                    f"GET /api/services answered {r.status_code} (applications router not mounted yet?)",
+                    "submission", label, target, f"GET /api/services answered {r.status_code}"
                 )
                 return
-            items = r.json() if isinstance(r.json(), list) else r.json().get("items", [])
-            body = None
-            for item in items:
-                code = item.get("code") if isinstance(item, dict) else None
-                if not code:
-                    continue
+            for item in r.json():
+                code = item["code"]
                 prep = c.get(f"/api/services/{code}/prepare")
                 if prep.status_code != 200:
+                    skipped.append(f"{code}: prepare answered {prep.status_code} {prep.text[:120]}")
                     continue
-                p = prep.json()
-                missing = p.get("missing", [])
-                if any(m.get("kind") not in ("commitment",) for m in missing if isinstance(m, dict)):
+                body, why = self.submission_body(prep.json())
+                if body is None:
+                    skipped.append(f"{code}: {why}")
                     continue
-                body = {"item": code, "commitments": [m.get("key") or m.get("requirement") for m in missing]}
                 trial = c.post("/api/applications", json=body)
-                if trial.status_code in (200, 201):
-                    break
-                body = None
-        if body is None:
+                if trial.status_code != 201:
+                    skipped.append(f"{code}: trial submission {trial.status_code} {trial.text[:120]}")
+                    continue
+                log(f"  submission: {code} {item['name']} ({why}) → {trial.json()['serial']}")
+                chosen = (body, f"{code} {item['name']} by 张三 ({why})")
+                break
+        if chosen is None:
             self.not_measured(
-                "submission", label, target, "no service item could be submitted without uploads"
+                "submission", label, target, "no seeded item could be submitted: " + "; ".join(skipped)
             )
             return
+        body, what = chosen
         fig = self.figure("submission", label, target)
+        fig["note"] = (
+            f"POST /api/applications over HTTP by one applicant; {what}; "
+            "no Idempotency-Key, so every request is a new application (201)"
+        )
         scenario = {
             "name": "submit",
             "method": "POST",
             "path": "/api/applications",
             "headers": {**auth, "Content-Type": "application/json"},
             "body": json.dumps(body),
-            "expect": [200, 201],
+            "expect": [201],
         }
         log(label)
+        # The target is a latency: one connection measures a submission, not the queue in front of it;
+        # four connections show the same under load (a department's daily serial is one locked row).
         for _ in range(self.a.runs):
-            fig["ours"].append(self.loadgen("ours", self.a.ours, scenario, concurrency=4))
+            fig["ours"].append(self.loadgen("ours", self.a.ours, scenario, concurrency=1))
+        fig["loaded"] = [self.loadgen("ours", self.a.ours, scenario, concurrency=4)]
 
     # ------------------------------------------------------------ all
 
