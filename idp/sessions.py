@@ -6,9 +6,12 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from idp.oauth.models import RefreshToken, SessionClient, SsoSession
@@ -97,14 +100,25 @@ def set_act_for(*, session: Session, row: SsoSession, act_for: dict[str, Any] | 
     session.flush()
 
 
+@lru_cache(maxsize=4)
+def _note_client_statement(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, SessionClient.__table__)
+    return (
+        insert(table)
+        .values(sid=bindparam("note_sid"), client_id=bindparam("note_client_id"))
+        .on_conflict_do_nothing(index_elements=[table.c.sid, table.c.client_id])
+    )
+
+
 def note_client(*, session: Session, sid: str, client_id: str) -> None:
-    """Remember that ``client_id`` holds tokens of this session (for back-channel logout)."""
-    exists = session.scalars(
-        select(SessionClient.id).where(SessionClient.sid == sid, SessionClient.client_id == client_id)
-    ).first()
-    if exists is None:
-        session.add(SessionClient(sid=sid, client_id=client_id))
-        session.flush()
+    """Remember that ``client_id`` holds tokens of this session (for back-channel logout).
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` on the (sid, client_id) unique constraint: one round trip on
+    every code exchange, and two parallel exchanges of one session can no longer collide on the insert.
+    """
+    stmt = _note_client_statement(session.get_bind().dialect.name)
+    session.execute(stmt, {"note_sid": sid, "note_client_id": client_id})
 
 
 def clients_of(*, session: Session, sid: str) -> list[str]:

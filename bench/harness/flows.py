@@ -13,6 +13,7 @@ import hashlib
 import html
 import re
 import secrets
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,19 @@ ACTION = re.compile(r'action="([^"]*)"', re.I)
 INPUT = re.compile(r"<input\b[^>]*>", re.I | re.S)
 ATTR = re.compile(r'(\w+)="([^"]*)"')
 MAX_HOPS = 12
+_TLS: ssl.SSLContext | None = None
+
+
+def browser(base: str) -> httpx.AsyncClient:
+    """A fresh browser: empty cookie jar, new connections, one shared TLS trust store.
+
+    httpx builds a new SSL context (loading the CA bundle, ~23 ms of CPU) for every client, even for
+    plain http; a real browser loads its trust store once, so the login figure must not pay for it per login.
+    """
+    global _TLS
+    if _TLS is None:
+        _TLS = httpx.create_ssl_context()
+    return httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30, verify=_TLS)
 
 
 class FlowError(RuntimeError):
@@ -138,7 +152,7 @@ async def refresh_families(
     """``count`` independent refresh tokens: one login, then one code exchange per family (SSO cookie)."""
     out: list[str] = []
     t0 = time.monotonic()
-    async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30) as client:
+    async with browser(base) as client:
         while len(out) < count:
             if time.monotonic() - t0 > deadline_s:
                 raise FlowError(f"only {len(out)} of {count} refresh tokens within {deadline_s} s")
@@ -152,7 +166,7 @@ async def refresh_families(
 
 async def person_tokens(base: str, *, rp: RelyingParty, number: str, password: str) -> dict[str, Any]:
     """One full login; the token response."""
-    async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30) as client:
+    async with browser(base) as client:
         code, verifier = await login_for_code(client, rp=rp, number=number, password=password)
         return await exchange(client, rp=rp, code=code, verifier=verifier)
 
@@ -169,6 +183,8 @@ async def login_loop(
     """Full password logins (fresh browser each: authorize → login → code → token) at fixed concurrency."""
     lat: list[float] = []
     errors: list[str] = []
+    completed = [0]  # every login that finished, warm-up included (CPU per login is over the whole loop)
+    cpu0 = time.process_time()
     start = time.perf_counter()
     t_on, t_off = start + warmup, start + warmup + duration
 
@@ -178,20 +194,22 @@ async def login_loop(
             number, password = accounts[i % len(accounts)]
             i += concurrency
             # a fresh browser each time: empty cookie jar, new connection
-            async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30) as browser:
+            async with browser(base) as client:
                 t0 = time.perf_counter()
                 try:
-                    code, verifier = await login_for_code(browser, rp=rp, number=number, password=password)
-                    await exchange(browser, rp=rp, code=code, verifier=verifier)
+                    code, verifier = await login_for_code(client, rp=rp, number=number, password=password)
+                    await exchange(client, rp=rp, code=code, verifier=verifier)
                 except (FlowError, httpx.HTTPError) as exc:
                     if t0 >= t_on and len(errors) < 1000:
                         errors.append(f"{type(exc).__name__}: {exc}"[:200])
                     continue
                 t1 = time.perf_counter()
+                completed[0] += 1
                 if t0 >= t_on and t1 <= t_off:
                     lat.append(t1 - t0)
 
     await asyncio.wait_for(asyncio.gather(*(vu(k) for k in range(concurrency))), warmup + duration + 60)
+    client_cpu = time.process_time() - cpu0
     lat.sort()
     ms = [x * 1000 for x in lat]
 
@@ -208,4 +226,6 @@ async def login_loop(
         "p50_ms": pct(50),
         "p99_ms": pct(99),
         "error_samples": errors[:3],
+        "completed": completed[0],
+        "client_cpu_ms": round(1000 * client_cpu / completed[0], 1) if completed[0] else None,
     }

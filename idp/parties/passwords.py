@@ -14,7 +14,20 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # these threads also keep their 19 MiB buffer in their glibc heap between hashes: a fresh mmap per hash
 # (the fixed 128 KiB mmap threshold used before) cost ~4,900 page faults and ~6 ms of kernel time on top of
 # each ~21 ms hash, while any thread that hashed (up to the whole request pool) kept a buffer of its own.
-_HASHING = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="argon2")
+_SIZE = max(1, os.cpu_count() or 1)
+_HASHING = ThreadPoolExecutor(max_workers=_SIZE, thread_name_prefix="argon2")
+
+
+def _new_pool_after_fork() -> None:
+    # a forked child has none of the parent's threads: a pool that believes it has some never runs a hash
+    global _HASHING
+    _HASHING = ThreadPoolExecutor(max_workers=_SIZE, thread_name_prefix="argon2")
+
+
+os.register_at_fork(after_in_child=_new_pool_after_fork)
+
+# Verified when the number is unknown, so a miss costs the same time as a wrong password.
+_DUMMY_HASH = HASHER.hash("dummy password for timing equalisation")
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
@@ -22,10 +35,6 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-# Verified when the number is unknown, so a miss costs the same time as a wrong password.
-_DUMMY_HASH = _HASHING.submit(HASHER.hash, "dummy password for timing equalisation").result()
 
 
 def hash_password(password: str) -> str:

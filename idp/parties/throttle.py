@@ -1,18 +1,22 @@
 """Per-account and per-address login throttling that stays exact under parallel attempts.
 
-An attempt first *reserves* a slot with one atomic ``UPDATE … SET failures = failures + 1 WHERE
-failures < limit AND not locked … RETURNING failures`` (committed before the slow password check), so
-at most ``limit`` attempts are ever checked; the attempt holding the last slot locks the key if its
-password was wrong, and a correct password clears the counter. SQLite serialises writers; PostgreSQL
-row-locks the counter.
+An attempt first *reserves* a slot with one atomic upsert per key (``INSERT … ON CONFLICT (key) DO
+UPDATE SET failures = failures + 1 WHERE <not locked> AND failures < limit RETURNING failures``, an
+expired lock counting as a fresh start), committed before the slow password check, so at most ``limit``
+attempts are ever checked; the attempt holding the last slot locks the key if its password was wrong, and
+a correct password clears the counter. SQLite serialises writers; PostgreSQL row-locks the counter.
+
+The statements are Core statements on the table, built once: this runs on every login, and the ORM's
+bulk-update path (statement building, session synchronisation) cost more CPU than the database did.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import Table, bindparam, case, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,6 +27,14 @@ from onenumber.settings import Settings
 
 # Addresses are shared (NAT, the hall's kiosks): allow many more failures per address than per account.
 ADDRESS_FACTOR = 10
+_TABLE = cast(Table, LoginThrottle.__table__)
+_KEY = bindparam("throttle_key", type_=_TABLE.c.key.type)
+_NOW = bindparam("throttle_now", type_=_TABLE.c.updated_at.type)
+_LIMIT = bindparam("throttle_limit", type_=_TABLE.c.failures.type)
+_CLEAR_ACCOUNT = update(_TABLE).where(_TABLE.c.key == _KEY).values(failures=0, locked_until=None)
+_RETURN_ADDRESS_SLOT = update(_TABLE).where(_TABLE.c.key == _KEY).values(failures=_TABLE.c.failures - 1)
+_UNTIL = bindparam("throttle_until", type_=_TABLE.c.locked_until.type)
+_LOCK = update(_TABLE).where(_TABLE.c.key == _KEY).values(locked_until=_UNTIL)
 
 
 def limit_for(key: str, settings: Settings) -> int:
@@ -30,11 +42,22 @@ def limit_for(key: str, settings: Settings) -> int:
     return settings.login_max_failures * (ADDRESS_FACTOR if key.startswith("address:") else 1)
 
 
-def _ensure_rows(session: Session, keys: list[str]) -> None:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for key in keys:
-        stmt = insert(LoginThrottle).values(key=key, failures=0, updated_at=utcnow())
-        session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+@lru_cache(maxsize=4)
+def _reserve_statement(dialect: str) -> Any:
+    """The slot upsert for ``dialect`` (PostgreSQL or SQLite, both have ON CONFLICT … DO UPDATE … WHERE)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    t = _TABLE
+    expired = t.c.locked_until <= _NOW  # NULL (never locked) is not expired
+    stmt = insert(t).values(key=_KEY, failures=1, updated_at=_NOW)
+    return stmt.on_conflict_do_update(
+        index_elements=[t.c.key],
+        set_={
+            "failures": case((expired, 1), else_=t.c.failures + 1),
+            "locked_until": case((expired, None), else_=t.c.locked_until),
+            "updated_at": _NOW,
+        },
+        where=or_(t.c.locked_until.is_(None), expired) & (case((expired, 0), else_=t.c.failures) < _LIMIT),
+    ).returning(t.c.failures)
 
 
 def reserve(*, session: Session, settings: Settings, keys: list[str]) -> dict[str, int] | None:
@@ -42,29 +65,13 @@ def reserve(*, session: Session, settings: Settings, keys: list[str]) -> dict[st
 
     Returns the slot number taken on each key. The caller commits before checking the password.
     """
-    _ensure_rows(session, keys)
+    stmt = _reserve_statement(session.get_bind().dialect.name)
     now = utcnow()
     slots: dict[str, int] = {}
     for key in keys:
-        session.execute(
-            update(LoginThrottle)
-            .where(
-                LoginThrottle.key == key,
-                LoginThrottle.locked_until.is_not(None),
-                LoginThrottle.locked_until <= now,
-            )
-            .values(failures=0, locked_until=None)
-        )
-        slot = session.execute(
-            update(LoginThrottle)
-            .where(
-                LoginThrottle.key == key,
-                LoginThrottle.failures < limit_for(key, settings),
-                or_(LoginThrottle.locked_until.is_(None), and_(LoginThrottle.locked_until <= now)),
-            )
-            .values(failures=LoginThrottle.failures + 1, updated_at=now)
-            .returning(LoginThrottle.failures)
-        ).scalar_one_or_none()
+        limit = limit_for(key, settings)
+        params = {"throttle_key": key, "throttle_now": now, "throttle_limit": limit}
+        slot = session.execute(stmt, params).scalar_one_or_none() if limit > 0 else None
         if slot is None:
             return None
         slots[key] = slot
@@ -76,20 +83,14 @@ def record_failure(*, session: Session, settings: Settings, slots: dict[str, int
     locked = False
     for key, slot in slots.items():
         if slot >= limit_for(key, settings):
-            session.execute(
-                update(LoginThrottle)
-                .where(LoginThrottle.key == key)
-                .values(locked_until=utcnow() + timedelta(seconds=settings.lockout_seconds))
-            )
+            until = utcnow() + timedelta(seconds=settings.lockout_seconds)
+            session.execute(_LOCK, {"throttle_key": key, "throttle_until": until})
             locked = locked or key.startswith("account:")
     return locked
 
 
 def release(*, session: Session, slots: dict[str, int]) -> None:
     """The reserved attempt succeeded: clear the account counter and hand back the address slot."""
-    for key in slots:
-        if key.startswith("account:"):
-            values: dict[str, Any] = {"failures": 0, "locked_until": None}
-        else:
-            values = {"failures": LoginThrottle.failures - 1}
-        session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(**values))
+    for key in slots:  # one row at a time, in reserve's order: a multi-row UPDATE may lock in another
+        stmt = _CLEAR_ACCOUNT if key.startswith("account:") else _RETURN_ADDRESS_SLOT
+        session.execute(stmt, {"throttle_key": key})
