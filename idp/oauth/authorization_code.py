@@ -12,7 +12,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 from authlib.oidc.core import OpenIDCode
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 
 from idp.oauth.claims import principal_for, user_claims
 from idp.oauth.models import AuthorizationCode
@@ -22,6 +22,20 @@ from idp.tokens import Principal, half_hash, sign
 from onenumber.db import utcnow
 
 CODE_TTL = timedelta(seconds=60)
+
+
+# Built once (building a statement costs more than running it): the code with its person, and the claim.
+_FIND = (
+    select(AuthorizationCode, Person)
+    .outerjoin(Person, Person.id == AuthorizationCode.person_id)
+    .where(AuthorizationCode.code_hash == bindparam("code_hash"))
+)
+_CLAIM = (
+    update(AuthorizationCode)
+    .where(AuthorizationCode.code_hash == bindparam("claimed_hash"), AuthorizationCode.used_at.is_(None))
+    .values(used_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -53,29 +67,27 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         self.server.session.flush()
 
     def query_authorization_code(self, code: str, client: Any) -> CodeView | None:
-        row = self.server.session.get(AuthorizationCode, token_hash(code))
-        if row is None or row.client_id != client.client_id:
+        found = self.server.session.execute(_FIND, {"code_hash": token_hash(code)}).first()
+        if found is None:
+            return None
+        row, person = found
+        if row.client_id != client.client_id:
             return None
         if row.used_at is not None or row.expires_at <= utcnow():
             return None  # RFC 6749 §4.1.2: used or expired codes are invalid_grant
-        return CodeView(row)
+        # the view holds the person, so the ID token's claims (session.get) come from the identity map
+        return CodeView(row, person=person)
 
     def delete_authorization_code(self, authorization_code: CodeView) -> None:
         # Claim the code atomically: of two parallel exchanges only one commits tokens.
         claimed = self.server.session.execute(
-            update(AuthorizationCode)
-            .where(
-                AuthorizationCode.code_hash == authorization_code.row.code_hash,
-                AuthorizationCode.used_at.is_(None),
-            )
-            .values(used_at=utcnow())
+            _CLAIM, {"claimed_hash": authorization_code.row.code_hash, "now": utcnow()}
         ).rowcount
         if claimed != 1:
             raise InvalidGrantError("The authorization code was already used.")
 
     def authenticate_user(self, authorization_code: CodeView) -> Principal | None:
-        row = authorization_code.row
-        person = self.server.session.get(Person, row.person_id)
+        row, person = authorization_code.row, authorization_code.person
         if person is None:
             return None
         facts = {
@@ -96,8 +108,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 class CodeView:
     """authlib's ``AuthorizationCodeMixin`` view of a stored code."""
 
-    def __init__(self, row: AuthorizationCode) -> None:
-        self.row = row
+    def __init__(self, row: AuthorizationCode, *, person: Person | None = None) -> None:
+        self.row, self.person = row, person
         self.code_challenge = row.code_challenge
         self.code_challenge_method = row.code_challenge_method
 
