@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -61,9 +60,12 @@ PERSONAL_PREFIXES = (
 )
 
 
+_PERSONAL = re.compile("(?:" + "|".join(map(re.escape, PERSONAL_PREFIXES)) + r")(?:\Z|[/?])")
+
+
 def is_personal(path: str) -> bool:
     """True for a path whose responses may carry personal data."""
-    return any(path == p or path.startswith(p + "/") or path.startswith(p + "?") for p in PERSONAL_PREFIXES)
+    return _PERSONAL.match(path) is not None
 
 
 class SecurityHeadersMiddleware:
@@ -81,22 +83,38 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if "content-security-policy" not in headers:
-                    html = headers.get("content-type", "").startswith("text/html")
-                    if path.startswith(DOCS_PATHS):
-                        headers["Content-Security-Policy"] = DOCS_CSP
-                    else:
-                        headers["Content-Security-Policy"] = PAGE_CSP if html else API_CSP
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                if is_personal(path):
-                    headers["Cache-Control"] = "no-store"
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", HSTS)
+                message["headers"] = _with_security_headers(message.get("headers", ()), path, self.hsts)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _with_security_headers(raw: Any, path: str, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """A response's raw headers (lower-case names, as ASGI has them) with the headers above filled in.
+
+    Works on the raw list (a copy: a response object may be sent more than once) because this runs for
+    every response; starlette's ``MutableHeaders`` scans the list once per operation.
+    """
+    headers: list[tuple[bytes, bytes]] = list(raw)
+    names = {name for name, _ in headers}
+    if b"content-security-policy" not in names:
+        if path.startswith(DOCS_PATHS):
+            csp = DOCS_CSP
+        else:
+            content_type = next((value for name, value in headers if name == b"content-type"), b"")
+            csp = PAGE_CSP if content_type.startswith(b"text/html") else API_CSP
+        headers.append((b"content-security-policy", csp.encode("latin-1")))
+    if b"x-content-type-options" not in names:
+        headers.append((b"x-content-type-options", b"nosniff"))
+    if b"referrer-policy" not in names:
+        headers.append((b"referrer-policy", b"same-origin"))
+    if is_personal(path):
+        if b"cache-control" in names:
+            headers = [(name, value) for name, value in headers if name != b"cache-control"]
+        headers.append((b"cache-control", b"no-store"))
+    if hsts and b"strict-transport-security" not in names:
+        headers.append((b"strict-transport-security", HSTS.encode("latin-1")))
+    return headers
 
 
 # --- logs ---------------------------------------------------------------------------------------------------

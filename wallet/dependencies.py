@@ -145,6 +145,14 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
+def has_bearer(request: Request) -> bool:
+    """True if the request carries a bearer token (whether valid or not: :func:`get_optional_caller` says)."""
+    # the raw header list first: most public requests carry none, and parsing the headers costs more
+    if not any(name == b"authorization" for name, _ in request.scope["headers"]):
+        return False
+    return _bearer(request) is not None
+
+
 def get_optional_caller(request: Request) -> Caller | None:
     """The caller, or None for an anonymous request; a bad token is still an error."""
     token = _bearer(request)

@@ -130,3 +130,34 @@ def test_hsts_outside_development(settings: Settings, engine: Any) -> None:
     with TestClient(create_app(production), base_url="https://onenumber.example") as c:
         r = c.get("/healthz")
     assert r.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_security_headers_fill_in_and_never_loosen() -> None:
+    """A response's own policy stays; personal paths always get no-store; a response sent twice is not
+    given the headers twice."""
+    from onenumber.security import SecurityHeadersMiddleware
+
+    own = [(b"content-type", b"text/html"), (b"content-security-policy", b"default-src 'self'"),
+           (b"cache-control", b"max-age=60"), (b"cache-control", b"private")]
+    sent: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": own})
+
+    async def sink(message: Any) -> None:
+        sent.append(message["headers"])
+
+    async def run(path: str) -> None:
+        await SecurityHeadersMiddleware(app, hsts=True)({"type": "http", "path": path}, None, sink)
+
+    asyncio.run(run("/api/verify/presentation"))
+    asyncio.run(run("/api/verify/presentation"))
+    assert sent[0] == sent[1] and len(own) == 4  # the response's own list is left alone
+    headers = dict(sent[0])
+    assert len(sent[0]) == len(headers)  # one of each
+    assert headers[b"content-security-policy"] == b"default-src 'self'"
+    assert headers[b"cache-control"] == b"no-store"
+    assert headers[b"x-content-type-options"] == b"nosniff" and headers[b"strict-transport-security"]
+    sent.clear()
+    asyncio.run(run("/jwks.json"))
+    assert [v for k, v in sent[0] if k == b"cache-control"] == [b"max-age=60", b"private"]  # not personal

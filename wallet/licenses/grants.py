@@ -15,6 +15,7 @@ from wallet.catalog.models import LicenseType
 from wallet.dependencies import Caller
 from wallet.errors import InvalidLicenseData, NotFound, WalletError
 from wallet.licenses.models import AccessLog, License, UseGrant
+from wallet.licenses.refs import LicenseFacts
 
 GRANTEE_KINDS = ("department", "client")
 MAX_GRANT = timedelta(days=366)
@@ -159,10 +160,9 @@ def find_active(
     return next((g for g in rows if is_active(g, now=now)), None)
 
 
-def log_access(
+def access_entry(
     *,
-    session: Session,
-    lic: License,
+    lic: License | LicenseFacts,
     accessor: str,
     accessor_label: str,
     action: str,
@@ -171,8 +171,8 @@ def log_access(
     grant: UseGrant | None = None,
     now: datetime | None = None,
 ) -> AccessLog:
-    """Record a read or verification of ``lic`` (added to the session; the caller commits)."""
-    entry = AccessLog(
+    """The access-log row of a read or verification of ``lic`` (in no session yet)."""
+    return AccessLog(
         license_id=lic.id,
         holder_index=lic.holder_index,
         at=now or utcnow(),
@@ -182,6 +182,31 @@ def log_access(
         channel=channel,
         purpose=purpose[:500],
         grant_id=grant.id if grant else None,
+    )
+
+
+def log_access(
+    *,
+    session: Session,
+    lic: License | LicenseFacts,
+    accessor: str,
+    accessor_label: str,
+    action: str,
+    channel: str,
+    purpose: str = "",
+    grant: UseGrant | None = None,
+    now: datetime | None = None,
+) -> AccessLog:
+    """Record a read or verification of ``lic`` (added to the session; the caller commits)."""
+    entry = access_entry(
+        lic=lic,
+        accessor=accessor,
+        accessor_label=accessor_label,
+        action=action,
+        channel=channel,
+        purpose=purpose,
+        grant=grant,
+        now=now,
     )
     if not groupcommit.defer(session, entry):  # else written by the endpoint's group commit
         session.add(entry)

@@ -74,6 +74,11 @@ def public_key(*, session: Session, kid: str) -> ECKey | None:
     return key
 
 
+def loaded_public_key(kid: str) -> ECKey | None:
+    """The public key with this kid if this process has loaded it already (no database), else None."""
+    return _public.get(kid)
+
+
 def jwks(*, session: Session, settings: Settings) -> dict[str, Any]:
     """Every wallet public key as a JWK Set (creates the first key if none exists)."""
     active_key(session=session, settings=settings)

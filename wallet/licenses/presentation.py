@@ -7,7 +7,9 @@ The token is self-contained so it can be checked offline against the published J
 from __future__ import annotations
 
 import io
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +30,16 @@ TOKEN_TYPE = "onenumber-presentation+jwt"
 DEFAULT_TTL = 300
 MAX_TTL = 3600
 LEEWAY = 30
+# Tokens whose signature this process has checked against the wallet's own keys, with their claims (a QR
+# is often scanned more than once). Only the signature check is skipped for them: expiry and the
+# license's status are evaluated on every verification. A wallet key never changes under its kid.
+VERIFIED_CACHE_SIZE = 2048
+_verified: dict[str, dict[str, Any]] = {}
+_verified_lock = threading.Lock()
+
+
+class UnknownKey(InvalidPresentation):
+    """Signed under a kid that is not among the keys given (or not loaded in this process yet)."""
 
 
 def wallet_issuer(settings: Settings) -> str:
@@ -90,7 +102,7 @@ def check_signed(token: str, key_for: Any, *, typ: str = TOKEN_TYPE) -> tuple[di
         raise InvalidPresentation("not a presentation token of this platform")
     key = key_for(str(header.get("kid", "")))
     if key is None:
-        raise InvalidPresentation("signed by a key this platform does not know")
+        raise UnknownKey("signed by a key this platform does not know")
     try:
         decoded = jwt.decode(token, key, algorithms=["ES256"])
     except (JoseError, ValueError) as exc:
@@ -118,10 +130,29 @@ def check_times(claims: dict[str, Any], *, now: datetime) -> int:
     return max(0, int(stamp - iat))
 
 
-def decode(*, session: Session, token: str, now: datetime | None = None) -> tuple[dict[str, Any], int]:
-    """Verify a presentation token against the wallet's keys; (claims, age in seconds)."""
-    _, claims = check_signed(token.strip(), lambda kid: keys.public_key(session=session, kid=kid))
+def _decode_own(
+    token: str, key_for: Callable[[str], ECKey | None], now: datetime | None
+) -> tuple[dict[str, Any], int]:
+    token = token.strip()
+    claims = _verified.get(token)
+    if claims is None:
+        _, claims = check_signed(token, key_for)
+        with _verified_lock:
+            while len(_verified) >= VERIFIED_CACHE_SIZE:
+                del _verified[next(iter(_verified))]  # the oldest
+            _verified[token] = claims
     return claims, check_times(claims, now=now or utcnow())
+
+
+def decode(*, session: Session, token: str, now: datetime | None = None) -> tuple[dict[str, Any], int]:
+    """Verify a presentation token against the wallet's keys; (claims — read-only, age in seconds)."""
+    return _decode_own(token, lambda kid: keys.public_key(session=session, kid=kid), now)
+
+
+def decode_with_loaded_keys(*, token: str, now: datetime | None = None) -> tuple[dict[str, Any], int]:
+    """:func:`decode` without the database, for the event loop: :class:`UnknownKey` when the token's key is
+    not loaded in this process yet (then :func:`decode` it in a worker thread)."""
+    return _decode_own(token, keys.loaded_public_key, now)
 
 
 def verify_offline(token: str, jwks: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:

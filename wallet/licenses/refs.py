@@ -1,9 +1,12 @@
-"""The license lookup of public verification: the license row alone, its type and issuer from a cache.
+"""The license lookup of public verification: the columns the answer needs, its type and issuer from a cache.
 
 ``select(License)`` joins the type, the type's issuer and the license's issuer (four tables, the type's
-JSON field schema decoded on every call); on the verification path that was over a quarter of the
-request. Types and departments change rarely, so each process keeps read-only copies of them for
-``TTL`` seconds; a change made in this process drops its copy at flush.
+JSON field schema decoded on every call) and builds an ORM object; on the verification path that was
+most of the request. The lookup reads only the license row's columns the answer needs (one Core query
+for any number of identifiers, so concurrent API requests share it: :func:`reader_for`). Types and
+departments change rarely, so each process keeps read-only copies of them for ``TTL`` seconds; a change
+made in this process drops its copy at flush. The license row itself is never cached: its status is read
+anew for every verification.
 """
 
 from __future__ import annotations
@@ -11,12 +14,16 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event, inspect, select
-from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
+from sqlalchemy import Connection, Engine, bindparam, event, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from onenumber.groupread import GroupRead
 from wallet.catalog.models import Department, LicenseType
 from wallet.licenses.models import License
 
@@ -27,6 +34,41 @@ _cache: weakref.WeakKeyDictionary[Engine, dict[tuple[type, int], tuple[float, An
     weakref.WeakKeyDictionary()
 )
 _generation = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseFacts:
+    """What a verifier may learn of a license, as read now; ``license_type`` and ``issuer`` are shared
+    read-only copies (see the module docstring)."""
+
+    id: int
+    identifier: str
+    holder_kind: str
+    holder_index: str
+    holder_name: str
+    holder_number_masked: str
+    data: dict[str, Any]
+    status: str
+    valid_from: date
+    valid_until: date | None
+    license_type: LicenseType
+    issuer: Department
+
+
+_BY_IDENTIFIERS = select(
+    License.id,
+    License.identifier,
+    License.type_id,
+    License.issuer_id,
+    License.holder_kind,
+    License.holder_index,
+    License.holder_name,
+    License.holder_number_masked,
+    License.data,
+    License.status,
+    License.valid_from,
+    License.valid_until,
+).where(License.identifier.in_(bindparam("identifiers", expanding=True)))
 
 
 def _engine(session: Session) -> Engine:
@@ -41,12 +83,19 @@ def _copy(row: _T) -> _T:
     return copy
 
 
-def _cached(session: Session, cls: type[_T], row_id: int) -> _T | None:
-    engine, now = _engine(session), time.monotonic()
+def _peek(engine: Engine, cls: type[_T], row_id: int) -> _T | None:
     entry = _cache.get(engine, {}).get((cls, row_id))
-    if entry is not None and entry[0] > now:
+    if entry is not None and entry[0] > time.monotonic():
         return entry[1]  # type: ignore[no-any-return]
-    generation = _generation
+    return None
+
+
+def _cached(session: Session, cls: type[_T], row_id: int) -> _T | None:
+    engine = _engine(session)
+    copy = _peek(engine, cls, row_id)
+    if copy is not None:
+        return copy
+    generation, now = _generation, time.monotonic()
     row = session.get(cls, row_id)
     if row is None:
         return None
@@ -60,18 +109,77 @@ def _cached(session: Session, cls: type[_T], row_id: int) -> _T | None:
     return copy
 
 
-def get_for_verification(*, session: Session, identifier: str) -> License | None:
-    """The license with this identifier; its ``license_type`` and ``issuer`` are shared read-only copies."""
-    lic = session.execute(
-        select(License)
-        .options(lazyload(License.license_type), lazyload(License.issuer))
-        .where(License.identifier == identifier.strip().upper())
-    ).scalar_one_or_none()
-    if lic is None:
-        return None
-    set_committed_value(lic, "license_type", _cached(session, LicenseType, lic.type_id))
-    set_committed_value(lic, "issuer", _cached(session, Department, lic.issuer_id))
-    return lic
+def normalise(identifier: str) -> str:
+    """An identifier as stored (a verifier may type it with spaces or in lower case)."""
+    return identifier.strip().upper()
+
+
+def _facts(connection: Connection, identifiers: Sequence[str], session: Session | None) -> dict[str, LicenseFacts]:
+    """Read the licenses on ``connection``; types and issuers the cache lacks are loaded by ``session`` (or
+    by a session on ``connection`` when None)."""
+    engine = connection.engine
+    rows = connection.execute(_BY_IDENTIFIERS, {"identifiers": list(identifiers)}).all()
+    found: dict[str, LicenseFacts] = {}
+    own: Session | None = None
+    try:
+        for row in rows:
+            license_type = _peek(engine, LicenseType, row.type_id)
+            issuer = _peek(engine, Department, row.issuer_id)
+            if license_type is None or issuer is None:
+                if session is None:
+                    session = own = Session(bind=connection)
+                license_type = _cached(session, LicenseType, row.type_id)
+                issuer = _cached(session, Department, row.issuer_id)
+            assert license_type is not None and issuer is not None  # foreign keys
+            found[row.identifier] = LicenseFacts(
+                id=row.id,
+                identifier=row.identifier,
+                holder_kind=row.holder_kind,
+                holder_index=row.holder_index,
+                holder_name=row.holder_name,
+                holder_number_masked=row.holder_number_masked,
+                data=row.data,
+                status=row.status,
+                valid_from=row.valid_from,
+                valid_until=row.valid_until,
+                license_type=license_type,
+                issuer=issuer,
+            )
+    finally:
+        if own is not None:
+            own.close()
+    return found
+
+
+def fetch_for_verification(*, session: Session, identifiers: Sequence[str]) -> dict[str, LicenseFacts]:
+    """The licenses with these (normalised) identifiers, by identifier; one query whatever their number."""
+    if not identifiers:
+        return {}
+    session.flush()  # what select(License) would autoflush
+    return _facts(session.connection(), identifiers, session)
+
+
+def get_for_verification(*, session: Session, identifier: str) -> LicenseFacts | None:
+    """The license with this identifier, read now, or None."""
+    key = normalise(identifier)
+    return fetch_for_verification(session=session, identifiers=[key]).get(key)
+
+
+def reader_for(app_state: Any) -> GroupRead[str, LicenseFacts]:
+    """The app's shared lookup (created on first use): concurrent requests' identifiers, one query on a
+    pooled connection in autocommit (a read needs no transaction)."""
+    reader: GroupRead[str, LicenseFacts] | None = getattr(app_state, "verification_reader", None)
+    if reader is None:
+        engine: Engine = app_state.engine
+
+        def fetch(identifiers: Sequence[str]) -> dict[str, LicenseFacts]:
+            with engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                return _facts(connection, identifiers, None)
+
+        reader = GroupRead(fetch)
+        app_state.verification_reader = reader
+    return reader
 
 
 def forget() -> None:

@@ -35,6 +35,7 @@ from wallet.errors import (
 )
 from wallet.licenses import documents
 from wallet.licenses.models import License, LicenseEvent, LicenseSerial
+from wallet.licenses.refs import LicenseFacts
 
 # Licenses carry Chinese civil dates; China keeps one offset all year.
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -47,7 +48,7 @@ def local_date(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(CHINA).date()
 
 
-def effective_status(lic: License, *, now: datetime | None = None) -> str:
+def effective_status(lic: License | LicenseFacts, *, now: datetime | None = None) -> str:
     """Status as a verifier sees it: revoked/cancelled/superseded, else expired or not yet valid by date."""
     if lic.status in TERMINAL:
         return lic.status
@@ -79,7 +80,7 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def masked_holder_name(lic: License) -> str:
+def masked_holder_name(lic: License | LicenseFacts) -> str:
     """Holder name as strangers see it: persons masked, organisations (public) in full."""
     return mask_name(lic.holder_name) if lic.holder_kind == "person" else lic.holder_name
 

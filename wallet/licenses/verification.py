@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy.orm import Session
 
 from onenumber.crypto import holder_index
 from onenumber.db import utcnow
+from onenumber.groupcommit import GroupCommit
+from onenumber.groupread import GroupRead
 from onenumber.settings import Settings
 from wallet.dependencies import Caller
 from wallet.errors import Forbidden, InvalidPresentation, LicenseNotFound
@@ -41,7 +45,6 @@ def verify_presentation(
     lic = refs.get_for_verification(session=session, identifier=str(claims.get("license", "")))
     if lic is None:
         raise InvalidPresentation("the presented license is not in the registry")
-    state = service.effective_status(lic, now=now)
     accessor, label = grants.accessor_of(caller)
     grants.log_access(
         session=session,
@@ -54,21 +57,49 @@ def verify_presentation(
         now=now,
     )
     session.commit()
-    fields = {k: v for k, v in dict(claims.get("fields") or {}).items() if k in lic.data}
-    return VerificationOut(
-        valid=state == "valid",
-        status=state,
-        identifier=lic.identifier,
-        license_type=views.type_ref(lic),
-        issuer=views.issuer_ref(lic),
-        holder=views.masked_holder(lic),
-        valid_from=lic.valid_from,
-        valid_until=lic.valid_until,
-        fields=views.revealed(lic, fields),
-        presented_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
-        age_seconds=age,
-        checked_at=now,
+    return VerificationOut.model_validate(views.verification_body(lic, claims=claims, age=age, now=now))
+
+
+async def verify_presentation_shared(
+    *,
+    sessionmaker: Callable[[], Session],
+    reader: GroupRead[str, refs.LicenseFacts],
+    writer: GroupCommit,
+    token: str,
+    caller: Caller | None = None,
+    channel: str = "api",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """:func:`verify_presentation` on the event loop for the busy API; the body of :class:`VerificationOut`.
+
+    The license is read by ``reader`` together with concurrent requests' licenses, after this call
+    started (never from a cache); the access-log row is committed by ``writer`` before this returns.
+    """
+    now = now or utcnow()
+    try:
+        claims, age = presentation.decode_with_loaded_keys(token=token, now=now)
+    except presentation.UnknownKey:  # first token under this key in this process: load it
+
+        def decode() -> tuple[dict[str, Any], int]:
+            with sessionmaker() as session:
+                return presentation.decode(session=session, token=token, now=now)
+
+        claims, age = await to_thread.run_sync(decode)
+    lic = await reader.get(refs.normalise(str(claims.get("license", ""))))
+    if lic is None:
+        raise InvalidPresentation("the presented license is not in the registry")
+    accessor, label = grants.accessor_of(caller)
+    entry = grants.access_entry(
+        lic=lic,
+        accessor=accessor,
+        accessor_label=label,
+        action="verify",
+        channel=channel,
+        purpose="presentation",
+        now=now,
     )
+    await writer.write([entry])
+    return views.verification_body(lic, claims=claims, age=age, now=now)
 
 
 def read_as_department(

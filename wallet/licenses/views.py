@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from onenumber.crypto import decrypt_str
@@ -11,12 +11,12 @@ from onenumber.settings import Settings
 from wallet.catalog import fieldschema
 from wallet.licenses import service
 from wallet.licenses.models import License, UseGrant
+from wallet.licenses.refs import LicenseFacts
 from wallet.licenses.schemas import (
     GrantOut,
     HolderView,
     IssuerRef,
     LicenseOut,
-    RevealedField,
     StatusOut,
     TypeRef,
 )
@@ -31,13 +31,6 @@ def type_ref(lic: License) -> TypeRef:
 def issuer_ref(lic: License) -> IssuerRef:
     """The issuing department, briefly."""
     return IssuerRef(name=lic.issuer.name, code=lic.issuer.credit_code)
-
-
-def masked_holder(lic: License) -> HolderView:
-    """The holder as a stranger sees them."""
-    return HolderView(
-        kind=lic.holder_kind, name=service.masked_holder_name(lic), number=lic.holder_number_masked
-    )
 
 
 def license_out(
@@ -95,10 +88,36 @@ def status_out(lic: License, *, superseded_by: str | None, now: datetime | None 
     )
 
 
-def revealed(lic: License, values: dict[str, Any]) -> list[RevealedField]:
-    """Revealed fields with their labels, in schema order."""
-    labels = fieldschema.labels(lic.license_type.field_schema)
-    return [RevealedField(name=k, label=labels.get(k, k), value=v) for k, v in values.items()]
+def verification_body(
+    lic: LicenseFacts, *, claims: dict[str, Any], age: int, now: datetime
+) -> dict[str, Any]:
+    """What a verifier of a presentation learns: :class:`VerificationOut` as JSON-ready values, key for key
+    (the API sends it without building the model; the page validates it into one)."""
+    state = service.effective_status(lic, now=now)
+    t, issuer = lic.license_type, lic.issuer
+    labels = fieldschema.labels(t.field_schema)
+    shown = dict(claims.get("fields") or {})
+    return {
+        "valid": state == "valid",
+        "status": state,
+        "identifier": lic.identifier,
+        "license_type": {"code": t.type_code, "name": t.name, "name_en": t.name_en, "reuse_class": t.reuse_class},
+        "issuer": {"name": issuer.name, "code": issuer.credit_code},
+        "holder": {
+            "kind": lic.holder_kind,
+            "name": service.masked_holder_name(lic),
+            "number": lic.holder_number_masked,
+        },
+        "valid_from": lic.valid_from,
+        "valid_until": lic.valid_until,
+        # only what the holder chose to show (signed into the token) and the license still has
+        "fields": [
+            {"name": k, "label": labels.get(k, k), "value": v} for k, v in shown.items() if k in lic.data
+        ],
+        "presented_at": datetime.fromtimestamp(int(claims["iat"]), UTC),
+        "age_seconds": age,
+        "checked_at": now,
+    }
 
 
 def grant_out(grant: UseGrant, *, now: datetime | None = None) -> GrantOut:
