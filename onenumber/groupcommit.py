@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 DEFER_KEY = "onenumber.deferred_rows"
+ROWS_PER_STATEMENT = 100  # bound parameters per statement stay well under SQLite's limit (32,766)
 
 
 def defer_rows(session: Session) -> Session:
@@ -77,7 +78,9 @@ class GroupCommit:
         """Write ``objs`` in one transaction (blocking; the drain runs it in a worker thread)."""
         with self._engine.begin() as conn:
             for table, rows in _grouped(objs):
-                conn.execute(insert(table), rows)
+                # one multi-row INSERT ... VALUES per chunk (an executemany is one statement per row)
+                for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                    conn.execute(insert(table).values(rows[start : start + ROWS_PER_STATEMENT]))
 
     async def write(self, objs: Sequence[Any]) -> None:
         """Return once ``objs`` are committed (together with whatever else is waiting)."""
