@@ -208,7 +208,12 @@ def log_access(
         grant=grant,
         now=now,
     )
-    if not groupcommit.defer(session, entry):  # else written by the endpoint's group commit
+    return add_entry(session, entry)
+
+
+def add_entry(session: Session, entry: AccessLog) -> AccessLog:
+    """Add an access-log row to the session (or queue it for the endpoint's group commit)."""
+    if not groupcommit.defer(session, entry):
         session.add(entry)
     return entry
 

@@ -18,7 +18,7 @@ from onenumber.settings import Settings
 from wallet.dependencies import Caller
 from wallet.errors import Forbidden, InvalidPresentation, LicenseNotFound
 from wallet.licenses import access, grants, presentation, refs, service, views
-from wallet.licenses.models import License
+from wallet.licenses.models import AccessLog, License
 from wallet.licenses.schemas import LicenseOut, PdfVerificationOut, StatusOut, VerificationOut
 
 
@@ -45,17 +45,7 @@ def verify_presentation(
     lic = refs.get_for_verification(session=session, identifier=str(claims.get("license", "")))
     if lic is None:
         raise InvalidPresentation("the presented license is not in the registry")
-    accessor, label = grants.accessor_of(caller)
-    grants.log_access(
-        session=session,
-        lic=lic,
-        accessor=accessor,
-        accessor_label=label,
-        action="verify",
-        channel=channel,
-        purpose="presentation",
-        now=now,
-    )
+    grants.add_entry(session, _check_entry(lic, caller=caller, channel=channel, now=now))
     session.commit()
     return VerificationOut.model_validate(views.verification_body(lic, claims=claims, age=age, now=now))
 
@@ -88,18 +78,20 @@ async def verify_presentation_shared(
     lic = await reader.get(refs.normalise(str(claims.get("license", ""))))
     if lic is None:
         raise InvalidPresentation("the presented license is not in the registry")
-    accessor, label = grants.accessor_of(caller)
-    entry = grants.access_entry(
-        lic=lic,
-        accessor=accessor,
-        accessor_label=label,
-        action="verify",
-        channel=channel,
-        purpose="presentation",
-        now=now,
-    )
+    entry = _check_entry(lic, caller=caller, channel=channel, now=now)
     await writer.write([entry])
     return views.verification_body(lic, claims=claims, age=age, now=now)
+
+
+def _check_entry(
+    lic: License | refs.LicenseFacts, *, caller: Caller | None, channel: str, now: datetime
+) -> AccessLog:
+    """The access-log row of a presentation check."""
+    accessor, label = grants.accessor_of(caller)
+    return grants.access_entry(
+        lic=lic, accessor=accessor, accessor_label=label, action="verify", channel=channel,
+        purpose="presentation", now=now,
+    )
 
 
 def read_as_department(
