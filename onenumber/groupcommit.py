@@ -6,7 +6,10 @@ BEGIN, INSERT, COMMIT and an ORM flush — per request, more than everything els
 
 A request that opts in (:func:`defer_rows` on its session) has its log rows queued by
 :func:`onenumber.worklog.append` and :func:`wallet.licenses.grants.log_access` instead of added to the
-session; after its own transaction the endpoint awaits :meth:`GroupCommit.write`. The writer inserts
+session; after its own transaction the endpoint awaits :meth:`GroupCommit.write`. Rows queued on a session that
+commits anyway (a refresh, a code exchange, a reuse detection that commits before it answers with an
+error) are inserted into that transaction when it commits instead: one statement more beats a
+transaction more, and they commit exactly with the change they describe. The writer inserts
 whatever every waiting request queued in one transaction and wakes them all when it has committed,
 so each response still leaves only after its log rows are durable (as PostgreSQL's own group commit
 does for WAL flushes). There is no timer: under light load a batch is one request; under heavy load the
@@ -20,7 +23,7 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Table, insert, inspect
+from sqlalchemy import Connection, Engine, Table, event, insert, inspect
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -65,6 +68,22 @@ def _grouped(objs: Iterable[Any]) -> list[tuple[Table, list[dict[str, Any]]]]:
     return [(table, rows) for (table, _cols), rows in groups.items()]
 
 
+def insert_rows(executor: Connection | Session, objs: Sequence[Any]) -> None:
+    """Insert ``objs`` through ``executor``: one multi-row INSERT ... VALUES per table and chunk (an
+    executemany is one statement per row). The caller commits."""
+    for table, rows in _grouped(objs):
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            executor.execute(insert(table).values(rows[start : start + ROWS_PER_STATEMENT]))
+
+
+@event.listens_for(Session, "before_commit")
+def _into_committing_transaction(session: Session) -> None:
+    pending: list[Any] | None = session.info.get(DEFER_KEY)
+    if pending:
+        session.info[DEFER_KEY] = []
+        insert_rows(session, pending)
+
+
 class GroupCommit:
     """Per-process writer of deferred log rows (see the module docstring)."""
 
@@ -77,10 +96,7 @@ class GroupCommit:
     def insert_now(self, objs: Sequence[Any]) -> None:
         """Write ``objs`` in one transaction (blocking; the drain runs it in a worker thread)."""
         with self._engine.begin() as conn:
-            for table, rows in _grouped(objs):
-                # one multi-row INSERT ... VALUES per chunk (an executemany is one statement per row)
-                for start in range(0, len(rows), ROWS_PER_STATEMENT):
-                    conn.execute(insert(table).values(rows[start : start + ROWS_PER_STATEMENT]))
+            insert_rows(conn, objs)
 
     async def write(self, objs: Sequence[Any]) -> None:
         """Return once ``objs`` are committed (together with whatever else is waiting)."""

@@ -151,6 +151,8 @@ async def run_endpoint(
                 raise
             ok = result[0] < 400
             if ok and has_writes(session):
+                # a transaction to commit anyway (refresh, code exchange): the queued log rows go into it
+                # (onenumber.groupcommit's before_commit hook), not into a transaction of their own
                 session.commit()
             else:  # a failure, or read-only work (introspection, a cached client): nothing to commit
                 session.rollback()

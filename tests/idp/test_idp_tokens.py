@@ -8,6 +8,7 @@ from idp_helpers import LI, csrf_of, exchange, login_code
 from sqlalchemy import select
 
 from idp.oauth.models import RefreshToken
+from onenumber.worklog import WorkLogEntry
 
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -41,6 +42,10 @@ def test_refresh_rotates_and_reuse_revokes_family(seeded, client) -> None:  # ty
     assert child.status_code == 400 and child.json()["error"] == "invalid_grant"
     with seeded.state.sessionmaker() as session:
         assert all(r.revoked_at is not None for r in session.scalars(select(RefreshToken)))
+        actions = [e.action for e in session.scalars(select(WorkLogEntry))]
+    # every token handed out and the reuse (committed although the answer is an error) are in the work log
+    assert actions.count("token.issue") == 3  # code exchange, rotation, the grace-window repeat
+    assert actions.count("token.refresh_reuse") == 1
 
 
 def test_refresh_of_other_client_refused(seeded, client) -> None:  # type: ignore[no-untyped-def]

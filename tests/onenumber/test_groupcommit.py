@@ -19,15 +19,25 @@ def test_append_on_a_deferring_session_queues_instead_of_inserting(engine: Engin
     with make_sessionmaker(engine)() as s:
         groupcommit.defer_rows(s)
         entry = append(session=s, actor="client:x", action="token.issue", object="client:x", details={"a": 1})
-        s.commit()
+        s.rollback()  # read-only work ends without a commit: the row waits for the group commit
         assert _count(engine) == 0
         queued = groupcommit.take_deferred(s)
     assert queued == [entry]
-    # without deferral, the same call inserts in the caller's transaction
+
+
+def test_a_deferring_session_that_commits_writes_its_rows_in_that_transaction(engine: Engine) -> None:
+    with make_sessionmaker(engine)() as s:
+        groupcommit.defer_rows(s)
+        append(session=s, actor="client:x", action="token.refresh_reuse", object="family:f")
+        assert _count(engine) == 0
+        s.commit()
+        assert groupcommit.take_deferred(s) == []
+    assert _count(engine) == 1
+    # without deferral, the same call inserts in the caller's transaction at once
     with make_sessionmaker(engine)() as s:
         append(session=s, actor="client:x", action="token.issue", object="client:x")
         s.commit()
-    assert _count(engine) == 1
+    assert _count(engine) == 2
 
 
 def _queued(engine: Engine, n: int, tag: str) -> list[Any]:
