@@ -4,6 +4,7 @@ client credentials, device flow, introspection/revocation, RP-initiated and back
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -47,14 +48,18 @@ def _free_port() -> int:
 def _npm_ready() -> None:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node/npm not installed")
-    if not (HERE / "node_modules" / "openid-client").is_dir():
-        command = "ci" if (HERE / "package-lock.json").exists() else "install"
-        subprocess.run(
-            ["npm", command, "--prefix", str(HERE), "--no-audit", "--no-fund"],
-            check=True,
-            cwd=HERE,
-            timeout=300,
-        )
+    # `make test` runs the SQLite and PostgreSQL suites side by side: one installs while the other waits
+    # (`npm ci` empties node_modules first, so an unguarded second run could catch it half-written).
+    with open(HERE / ".npm-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (HERE / "node_modules" / "openid-client" / "package.json").is_file():
+            command = "ci" if (HERE / "package-lock.json").exists() else "install"
+            subprocess.run(
+                ["npm", command, "--prefix", str(HERE), "--no-audit", "--no-fund"],
+                check=True,
+                cwd=HERE,
+                timeout=300,
+            )
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
