@@ -5,7 +5,7 @@ Busy endpoints (token issue, introspection, public verification) have nothing to
 BEGIN, INSERT, COMMIT and an ORM flush — per request, more than everything else the request does.
 
 A request that opts in (:func:`defer_rows` on its session) has its log rows queued by
-:func:`onenumber.worklog.append` and :func:`wallet.licenses.grants.log_access` instead of added to the
+:func:`onenumber.worklog.append` and :func:`wallet.licenses.grants.add_entry` instead of added to the
 session; after its own transaction the endpoint awaits :meth:`GroupCommit.write`. Rows queued on a session that
 commits anyway (a refresh, a code exchange, a reuse detection that commits before it answers with an
 error) are inserted into that transaction when it commits instead: one statement more beats a

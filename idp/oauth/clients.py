@@ -108,10 +108,10 @@ def get_cached(*, session: Session, client_id: str) -> Client | None:
     """The client row as of at most ``CACHE_TTL`` seconds ago (a detached copy: read it, never change it)."""
     bind = session.get_bind()
     engine: Engine = bind if isinstance(bind, Engine) else bind.engine
+    fresh = _fresh_copy(engine, client_id)
+    if fresh is not None:
+        return fresh
     now = time.monotonic()
-    entry = _cache.get(engine, {}).get(client_id)
-    if entry is not None and entry[0] > now:
-        return entry[1]
     generation = _generation
     row = session.get(Client, client_id)
     if row is None:
@@ -124,10 +124,14 @@ def get_cached(*, session: Session, client_id: str) -> Client | None:
     return copy
 
 
+def _fresh_copy(engine: Engine, client_id: str) -> Client | None:
+    entry = _cache.get(engine, {}).get(client_id)
+    return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+
 def is_cached(engine: Engine, client_id: str) -> bool:
     """True when this process holds a fresh copy of ``client_id`` (so :func:`get_cached` will not query)."""
-    entry = _cache.get(engine, {}).get(client_id)
-    return entry is not None and entry[0] > time.monotonic()
+    return _fresh_copy(engine, client_id) is not None
 
 
 def forget_cached(client_id: str | None = None) -> None:

@@ -185,32 +185,6 @@ def access_entry(
     )
 
 
-def log_access(
-    *,
-    session: Session,
-    lic: License | LicenseFacts,
-    accessor: str,
-    accessor_label: str,
-    action: str,
-    channel: str,
-    purpose: str = "",
-    grant: UseGrant | None = None,
-    now: datetime | None = None,
-) -> AccessLog:
-    """Record a read or verification of ``lic`` (added to the session; the caller commits)."""
-    entry = access_entry(
-        lic=lic,
-        accessor=accessor,
-        accessor_label=accessor_label,
-        action=action,
-        channel=channel,
-        purpose=purpose,
-        grant=grant,
-        now=now,
-    )
-    return add_entry(session, entry)
-
-
 def add_entry(session: Session, entry: AccessLog) -> AccessLog:
     """Add an access-log row to the session (or queue it for the endpoint's group commit)."""
     if not groupcommit.defer(session, entry):

@@ -39,15 +39,17 @@ def get_license(
     )
     if not access.is_self(caller, lic):
         label = f"{caller.name or ''} ({caller.act_for.role if caller.act_for else ''})"
-        grants.log_access(
-            session=session,
-            lic=lic,
-            accessor=caller.actor,
-            accessor_label=label,
-            action=log_as,
-            channel=channel,
-            purpose="delegated use",
-            now=now or utcnow(),
+        grants.add_entry(
+            session,
+            grants.access_entry(
+                lic=lic,
+                accessor=caller.actor,
+                accessor_label=label,
+                action=log_as,
+                channel=channel,
+                purpose="delegated use",
+                now=now or utcnow(),
+            ),
         )
         session.commit()
     return lic

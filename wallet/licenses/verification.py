@@ -124,16 +124,18 @@ def read_as_department(
     if grant is not None and not purpose.strip():
         raise Forbidden("state the purpose of this read", field="purpose")
     accessor, label = grants.accessor_of(caller)
-    grants.log_access(
-        session=session,
-        lic=lic,
-        accessor=accessor,
-        accessor_label=label,
-        action="read",
-        channel=channel,
-        purpose=purpose or ("issuer" if as_issuer else ""),
-        grant=grant,
-        now=now,
+    grants.add_entry(
+        session,
+        grants.access_entry(
+            lic=lic,
+            accessor=accessor,
+            accessor_label=label,
+            action="read",
+            channel=channel,
+            purpose=purpose or ("issuer" if as_issuer else ""),
+            grant=grant,
+            now=now,
+        ),
     )
     session.commit()
     return views.license_out(
@@ -178,15 +180,17 @@ def verify_pdf(
             reasons_en.append(f"the license is now {verdict}")
     if lic is not None:
         accessor, label = grants.accessor_of(caller)
-        grants.log_access(
-            session=session,
-            lic=lic,
-            accessor=accessor,
-            accessor_label=label,
-            action="verify",
-            channel="pdf",
-            purpose="pdf check",
-            now=now,
+        grants.add_entry(
+            session,
+            grants.access_entry(
+                lic=lic,
+                accessor=accessor,
+                accessor_label=label,
+                action="verify",
+                channel="pdf",
+                purpose="pdf check",
+                now=now,
+            ),
         )
         session.commit()
     return PdfVerificationOut(

@@ -108,15 +108,17 @@ def find_person(
     ]
     now = utcnow()
     for lic in licenses:
-        grant_service.log_access(
-            session=session,
-            lic=lic,
-            accessor=user.caller.actor,
-            accessor_label=f"{user.name}（窗口）",
-            action="read",
-            channel="counter",
-            purpose="identity checked in person",
-            now=now,
+        grant_service.add_entry(
+            session,
+            grant_service.access_entry(
+                lic=lic,
+                accessor=user.caller.actor,
+                accessor_label=f"{user.name}（窗口）",
+                action="read",
+                channel="counter",
+                purpose="identity checked in person",
+                now=now,
+            ),
         )
     session.commit()
     items = [
