@@ -10,15 +10,17 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onenumber import worklog
 from onenumber.blobs import router as blobs_router
+from onenumber.bodylimit import BodyLimitMiddleware
 from onenumber.crypto import blind_index
 from onenumber.db import make_engine, make_sessionmaker
-from onenumber.errors import document_errors, http_error_handler, wire_error_handler
+from onenumber.errors import database_unavailable_handler, document_errors, http_error_handler, wire_error_handler
 from onenumber.health import router as health_router
 from onenumber.ratelimit import RateLimitMiddleware
 from onenumber.security import SecurityHeadersMiddleware, install_log_redaction
@@ -100,8 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from wallet.router import router as wallet_router
 
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    for db_fault in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(db_fault, database_unavailable_handler)
     document_errors(app)
     app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
     install_log_redaction()
 

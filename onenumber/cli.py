@@ -61,9 +61,20 @@ def _seed(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    settings = get_settings()
+    # X-Forwarded-For / -Proto are believed only from the configured balancers: behind a TLS-terminating
+    # balancer the platform then sees https (OAuth refuses plain http in production) and the real client
+    # address (per-address limits); with nothing configured no proxy header is believed.
+    trusted = (args.forwarded_allow_ips or settings.forwarded_allow_ips).strip()
+    tls = bool(args.ssl_certfile and args.ssl_keyfile)
+    if not settings.is_development and not trusted and not tls:
+        print("error: production needs ONENUMBER_FORWARDED_ALLOW_IPS (the balancer's addresses) or "
+              "--ssl-certfile/--ssl-keyfile", file=sys.stderr)
+        return 2
     uvicorn.run(
         "onenumber.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        log_level="info", proxy_headers=False,
+        log_level="info", proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
+        ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile, timeout_graceful_shutdown=20,
     )
     return 0
 
@@ -165,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--forwarded-allow-ips", default="",
+                       help="balancer addresses whose X-Forwarded-* headers are believed (default: "
+                            "ONENUMBER_FORWARDED_ALLOW_IPS; empty: none)")
+    serve.add_argument("--ssl-certfile", default=None, help="serve TLS directly with this certificate (PEM)")
+    serve.add_argument("--ssl-keyfile", default=None, help="the certificate's private key (PEM)")
     serve.set_defaults(func=_serve)
 
     from idp.cli import register as register_idp

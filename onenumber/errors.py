@@ -43,6 +43,21 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=getattr(exc, "headers", None))
 
 
+RETRY_AFTER_S = 5
+
+
+async def database_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    """The database is away (restart, failover, pool exhausted): 503 ``temporarily_unavailable`` with
+    ``Retry-After`` instead of a bare 500. SQLAlchemy has already invalidated the broken connections, so the
+    next request reconnects without restarting the app. The exception text (it may name hosts) is not sent.
+    """
+    body = {
+        "error": "temporarily_unavailable",
+        "detail": "服务暂时不可用，请稍后重试 (the service is briefly unavailable; please retry shortly)",
+    }
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 ERROR_SCHEMA: dict[str, object] = {
     "title": "Error",
     "type": "object",

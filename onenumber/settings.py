@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     issuer: str = "http://127.0.0.1:8000"
     secret_key: str = Field(default=DEFAULT_SECRET_KEY, repr=False)
     upload_limit_bytes: int = 10 * 1024 * 1024
+    # Largest request body outside multipart uploads (JSON, forms, /token…); uploads get upload_limit_bytes
+    # plus room for the multipart envelope (onenumber/bodylimit.py).
+    body_limit_bytes: int = 1024 * 1024
+    # Behind a TLS-terminating balancer: the addresses whose X-Forwarded-For / -Proto are believed
+    # (comma-separated, or "*"); empty = no proxy headers believed (direct clients).
+    forwarded_allow_ips: str = ""
     access_token_ttl: int = 600
     refresh_token_ttl: int = 30 * 24 * 3600
     id_token_ttl: int = 600

@@ -55,6 +55,7 @@ class StorageUnavailable(StorageError):
 
     code = "storage_unavailable"
     status_code = 503
+    headers = {"Retry-After": "10"}  # an outage: clients may try again shortly
 
     def __init__(self, message: str, *, endpoint: str) -> None:
         super().__init__(message)

@@ -112,6 +112,11 @@ def hall_login(browser: TestClient, number: str, password: str, *, act_for: str 
         if response.status_code in (302, 303):
             location = response.headers["location"]
             if urlparse(location).path == "/hall":
+                # The callback issued a fresh CSRF token (privilege change); this browser keeps using the
+                # matrix's known token, as a real browser would read the new one from its next page.
+                if CSRF_COOKIE in browser.cookies:
+                    browser.cookies.delete(CSRF_COOKIE)
+                    browser.cookies.set(CSRF_COOKIE, CSRF)
                 return
             response = browser.get(location, follow_redirects=False)
             continue

@@ -16,6 +16,7 @@ from wallet.web.rendering import (
     error_page,
     lang_of,
     redirect,
+    renew_csrf,
     set_cookie,
     settings_of,
     t_of,
@@ -102,13 +103,15 @@ async def callback(
     identity.remember_tokens(web_state, tokens)
     web_state.data["sid"] = tokens["id_claims"].get("sid")
 
-    def store() -> None:
+    def store() -> str:
         with request.app.state.sessionmaker() as db:
-            web_sessions.save(session=db, settings=settings, state=web_state)
+            _, new_cookie = web_sessions.rotate(session=db, settings=settings, state=web_state)
             db.commit()
+        return new_cookie
 
-    await run_in_threadpool(store)
-    return redirect(request, safe_next(flow_data.get("next")))
+    new_cookie = await run_in_threadpool(store)
+    renew_csrf(request)
+    return _with_cookie(request, safe_next(flow_data.get("next")), new_cookie)
 
 
 @router.post("/hall/logout")

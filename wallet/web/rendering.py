@@ -70,6 +70,11 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+def renew_csrf(request: Request) -> None:
+    """A fresh CSRF token for this browser at a privilege change (a planted one stops working)."""
+    request.state.new_web_csrf = secrets.token_urlsafe(24)
+
+
 def csrf_ok(request: Request, submitted: str | None) -> bool:
     """True when a submitted form carries this browser's CSRF token."""
     cookie = request.cookies.get(CSRF_COOKIE)

@@ -106,6 +106,16 @@ def save(*, session: Session, settings: Settings, state: WebState) -> None:
         session.flush()
 
 
+def rotate(*, session: Session, settings: Settings, state: WebState) -> tuple[WebState, str]:
+    """The same data under a new session id (privilege change: login, act-for switch); the old id dies.
+
+    A cookie planted in the browser before login (session fixation) names a row that no longer exists
+    once the user has signed in, so whoever planted it learns nothing.
+    """
+    destroy(session=session, state=state)
+    return create(session=session, settings=settings, channel=state.channel, data=state.data)
+
+
 def destroy(*, session: Session, state: WebState | None) -> None:
     """End a session."""
     if state is not None:
