@@ -276,6 +276,38 @@ def _check_items(app: Application, items: Sequence[dict[str, Any]]) -> list[dict
     return clean
 
 
+MAX_REASON_CHARS = 500
+MAX_REASONS = 20
+
+
+def _check_reasons(reasons: Sequence[str]) -> list[str]:
+    """Reasons as they will be stored, sealed and logged — checked before anything is issued or written.
+
+    A decision that would fail later (a reason too long for the sealed result, a clear ID number that the
+    work log refuses) must fail here, before the license of a concluding approval is issued.
+    """
+    clean = [r.strip() for r in reasons if r and r.strip()]
+    if len(clean) > MAX_REASONS:
+        raise InvalidApplication(
+            f"理由最多 {MAX_REASONS} 条 (at most {MAX_REASONS} reasons)", field="reasons", code="too_many_reasons"
+        )
+    for index, reason in enumerate(clean):
+        if len(reason) > MAX_REASON_CHARS:
+            raise InvalidApplication(
+                f"第 {index + 1} 条理由超过 {MAX_REASON_CHARS} 字 (reason {index + 1} is over {MAX_REASON_CHARS} "
+                "characters)",
+                field=f"reasons[{index}]",
+                code="reason_too_long",
+            )
+        if worklog.contains_id_number(reason):
+            raise InvalidApplication(
+                f"第 {index + 1} 条理由含有身份证号码，请删去 (reason {index + 1} contains an ID number; remove it)",
+                field=f"reasons[{index}]",
+                code="id_number_in_text",
+            )
+    return clean
+
+
 def review(
     *,
     session: Session,
@@ -301,7 +333,7 @@ def review(
             f"application {app.serial} is {app.status}; your department's task is {task.status}",
             field="serial",
         )
-    reasons = [r.strip() for r in reasons if r and r.strip()]
+    reasons = _check_reasons(reasons)
     is_approver = role.startswith("approver:")
     if decision == "reject":
         if not is_approver:
