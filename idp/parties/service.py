@@ -15,6 +15,7 @@ from idp.errors import InvalidField, NotFound
 from idp.parties.models import Delegation, Organization, Person, StaffRole
 from onenumber.crypto import decrypt_str, encrypt_str, holder_index
 from onenumber.db import utcnow
+from onenumber.inputs import ascii_digits
 from onenumber.settings import Settings
 
 ASSURANCE_LEVELS = ("low", "substantial", "high")
@@ -87,7 +88,7 @@ def create(
     name = name.strip()
     if not 1 <= len(name) <= 50:
         raise InvalidField("请填写姓名（1 到 50 个字）", field="name", rule="length")
-    if phone is not None and phone and not (phone.isdigit() and 6 <= len(phone) <= 15):
+    if phone is not None and phone and not (ascii_digits(phone) and 6 <= len(phone) <= 15):
         raise InvalidField("手机号码应为 6 到 15 位数字", field="phone", rule="format")
     if assurance not in ASSURANCE_LEVELS:
         raise InvalidField("unknown assurance level", field="assurance", rule="choice")

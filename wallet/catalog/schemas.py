@@ -32,8 +32,8 @@ class DepartmentOut(BaseModel):
 class Validity(BaseModel):
     """Validity rule: a period after ``valid_from`` (years and/or months); absent means no expiry."""
 
-    years: int = Field(default=0, ge=0, le=100)
-    months: int = Field(default=0, ge=0, le=1200)
+    years: int = Field(default=0, ge=0, le=100, strict=True)  # strict: true is not 1 year
+    months: int = Field(default=0, ge=0, le=1200, strict=True)
 
 
 class LicenseTypeIn(BaseModel):

@@ -20,6 +20,10 @@ HOLDER_KINDS = ("person", "organization")
 REUSE_CLASSES = ("always", "while_valid", "selectable", "never")
 
 
+MAX_YEARS = 100  # longer rules would overflow a date at issuance (years=10**20 broke every issuance)
+MAX_MONTHS = 1200
+
+
 def _credit_code(value: str, *, field: str) -> str:
     try:
         return uscc.validate(value)
@@ -106,9 +110,13 @@ def check_validity(validity: dict[str, Any] | None) -> dict[str, int] | None:
         return None
     extra = set(validity) - {"years", "months"}
     years, months = validity.get("years", 0), validity.get("months", 0)
-    if extra or not isinstance(years, int) or not isinstance(months, int) or years < 0 or months < 0:
+    if (extra or not isinstance(years, int) or not isinstance(months, int) or isinstance(years, bool)
+            or isinstance(months, bool) or not 0 <= years <= MAX_YEARS or not 0 <= months <= MAX_MONTHS):
         raise WalletError(
-            'validity is {"years": n} and/or {"months": n}', field="validity", code="invalid_validity"
+            f"有效期应为 0–{MAX_YEARS} 年和/或 0–{MAX_MONTHS} 个月 "
+            f"(validity is 0–{MAX_YEARS} years and/or 0–{MAX_MONTHS} months)",
+            field="validity",
+            code="invalid_validity",
         )
     if years == 0 and months == 0:
         return None

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from onenumber.deps import SessionDep
+from onenumber.inputs import ascii_int
 from wallet.catalog import service as catalog_service
 from wallet.errors import Forbidden, NotFound, WalletError
 from wallet.services import service as items_service
@@ -51,8 +52,12 @@ def _text(form: FormData, name: str) -> str:
 
 
 def _int(form: FormData, name: str, default: int = 0) -> int:
-    value = _text(form, name).strip()
-    return int(value) if value.lstrip("-").isdigit() else default
+    text = _text(form, name).strip()
+    if not text:
+        return default
+    value = ascii_int(text)
+    # Not a plain number ("--5", "²", "10²⁰"): -1, which every numeric field of these forms refuses by name.
+    return -1 if value is None else value
 
 
 @router.get("/admin")

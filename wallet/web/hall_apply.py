@@ -12,6 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from onenumber.db import utcnow
 from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
+from onenumber.inputs import ascii_digits, ascii_int
 from wallet.applications import feedback, materials, resolve, review
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller
@@ -82,8 +83,8 @@ def _apply_render(
 
 def _coerce(value: str, kind: str | None) -> Any:
     value = value.strip()
-    if kind == "integer" and value.lstrip("-").isdigit():
-        return int(value)
+    if kind == "integer" and ascii_int(value) is not None:
+        return ascii_int(value)
     if kind == "number":
         try:
             return float(value)
@@ -107,7 +108,7 @@ def parse_answers(form: FormData, prep: Any) -> tuple[dict[str, dict[str, Any]],
             values[res.key] = answers
         chosen = form.get(f"sel__{res.key}")
         if isinstance(chosen, str) and chosen:
-            selections[res.key] = int(chosen) if chosen.isdigit() and len(chosen) < 10 else chosen  # fits INTEGER
+            selections[res.key] = int(chosen) if ascii_digits(chosen) and len(chosen) < 10 else chosen  # fits INTEGER
     commitments = [c for c in form.getlist("commitments") if isinstance(c, str)]
     return values, commitments, selections
 

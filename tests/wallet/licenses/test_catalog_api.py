@@ -152,3 +152,37 @@ def test_seed_is_idempotent_and_issues_sealed_demo_licenses(session, settings, l
     assert "0 licenses added" in second[0]
     assert session.execute(select(func.count()).select_from(License)).scalar_one() == 6
     assert sum(1 for _ in local_store.list()) == 6
+
+
+@pytest.mark.parametrize("years", [10**20, 101, -5, True])
+def test_validity_that_would_break_issuance_is_refused_when_saved(client, kit, catalog, years) -> None:
+    """``years=10²⁰`` used to be saved, after which every issuance of the type failed with a 500."""
+    admin = kit.bearer(kit.person(kit.WANG, roles=("admin",)))
+    body = {"type_code": "11110000000137015K011", "name": "测试许可", "issuer_code": kit.demo.APPROVAL,
+            "holder_kind": "organization", "schema": SCHEMA, "validity": {"years": years}, "reuse_class": "never"}
+    resp = client.post("/api/wallet/license-types", json=body, headers=admin)
+    assert resp.status_code == 422, resp.text
+    answer = resp.json()  # the request-validation shape names the field by its location
+    where = answer.get("field") or ".".join(str(part) for part in answer["detail"][0]["loc"][1:])
+    assert where.startswith("validity"), answer
+    assert "11110000000137015K011" not in {t["type_code"] for t in client.get("/api/wallet/license-types").json()}
+
+
+def test_check_validity_bounds() -> None:
+    from wallet.catalog.service import check_validity
+    from wallet.errors import WalletError
+
+    assert check_validity({"years": 100, "months": 1200}) == {"years": 100, "months": 1200}
+    for bad in ({"years": 101}, {"months": 1201}, {"years": 10**20}, {"years": True}, {"years": -1}):
+        with pytest.raises(WalletError) as caught:
+            check_validity(bad)
+        assert caught.value.field == "validity" and "0–100" in str(caught.value)
+
+
+def test_form_numbers_are_ascii_only() -> None:
+    from onenumber.inputs import ascii_digits, ascii_int
+
+    assert ascii_int(" 42 ") == 42 and ascii_int("-5") == -5
+    for bad in ("²", "--5", "10²⁰", "٣", "1e3", "", "1234567890"):
+        assert ascii_int(bad) is None, bad
+    assert ascii_digits("13800000000") and not ascii_digits("１３８") and not ascii_digits("")
