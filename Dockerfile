@@ -2,8 +2,7 @@ FROM python:3.11-slim
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-droid-fallback \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY pyproject.toml README.md alembic.ini ./
-COPY alembic ./alembic
+COPY pyproject.toml README.md ./
 COPY onenumber ./onenumber
 COPY idp ./idp
 COPY wallet ./wallet

@@ -88,11 +88,11 @@ export ONENUMBER_SECRET_KEY="${ONENUMBER_SECRET_KEY:-bench-only-master-key-01234
 export ONENUMBER_RATE_LIMIT_VERIFY_PER_MINUTE=0 ONENUMBER_RATE_LIMIT_STATUS_PER_MINUTE=0
 export ONENUMBER_RATE_LIMIT_LOGIN_PER_MINUTE=0
 
-if compgen -G "alembic/versions/*.py" >/dev/null; then
+if compgen -G "onenumber/schema_migrations/versions/*.py" >/dev/null; then
   echo "[bench] onenumber db upgrade"
   "$ONENUMBER" db upgrade
 else
-  echo "[bench] alembic/versions is empty: creating tables with Base.metadata.create_all"
+  echo "[bench] onenumber/schema_migrations/versions is empty: creating tables with Base.metadata.create_all"
   "$PY" -c 'import os, onenumber.models; from onenumber.db import Base, make_engine; Base.metadata.create_all(make_engine(os.environ["ONENUMBER_DATABASE_URL"]))'
 fi
 echo "[bench] onenumber seed"

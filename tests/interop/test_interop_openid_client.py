@@ -81,7 +81,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         "ONENUMBER_SECRET_KEY": MASTER_KEY,
         "ONENUMBER_ISSUER": issuer,
     }
-    if (ROOT / "alembic" / "versions").is_dir() and any((ROOT / "alembic" / "versions").glob("*.py")):
+    versions = ROOT / "onenumber" / "schema_migrations" / "versions"
+    if versions.is_dir() and any(versions.glob("*.py")):
         _run([PYTHON, "-m", "onenumber", "db", "upgrade"], env)
         _run([PYTHON, "-c", SETUP.replace("Base.metadata.create_all(engine)", "")], env)
     else:

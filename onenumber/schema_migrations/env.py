@@ -1,7 +1,8 @@
 """Alembic environment: one metadata for the whole platform; URL from settings or the caller."""
 
-import onenumber.models  # noqa: F401  (registers every table)
 from alembic import context
+
+import onenumber.models  # noqa: F401  (registers every table)
 from onenumber.db import Base, make_engine
 from onenumber.settings import get_settings
 
