@@ -114,8 +114,8 @@ def hall_login(browser: TestClient, number: str, password: str, *, act_for: str 
             if urlparse(location).path == "/hall":
                 # The callback issued a fresh CSRF token (privilege change); this browser keeps using the
                 # matrix's known token, as a real browser would read the new one from its next page.
-                if CSRF_COOKIE in browser.cookies:
-                    browser.cookies.delete(CSRF_COOKIE)
+                if any(cookie.name == CSRF_COOKIE for cookie in browser.cookies.jar):
+                    browser.cookies.delete(CSRF_COOKIE)  # every copy (the preset one and the renewed one)
                     browser.cookies.set(CSRF_COOKIE, CSRF)
                 return
             response = browser.get(location, follow_redirects=False)
