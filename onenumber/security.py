@@ -122,12 +122,20 @@ def _with_security_headers(raw: Any, path: str, hsts: bool) -> list[tuple[bytes,
 # prints the full path with its query string, e.g. /hall/callback?code=…, /verify?t=…).
 SECRET_PARAMS = frozenset({
     "code", "token", "t", "refresh_token", "access_token", "id_token", "id_token_hint", "client_secret",
-    "password", "sig", "user_code", "device_code", "code_verifier", "state", "nonce",
+    "password", "sig", "user_code", "device_code", "code_verifier", "state", "nonce", "login_ticket",
 })
 # Path segments that are bearer capabilities themselves (presentation tokens in the QR image URL).
 _SECRET_PATH = re.compile(r"(/api/wallet/present/)[^/?]+")
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
 REDACTED = "[redacted]"
+
+
+def _redact_value(name: str, value: str) -> str:
+    if name.lower() in SECRET_PARAMS:
+        return REDACTED
+    if value.startswith("/") and "?" in value:  # a return path (next=/authorize?…&state=…) carries its own
+        return redact_path(value)
+    return value
 
 
 def redact_path(path: str) -> str:
@@ -136,7 +144,7 @@ def redact_path(path: str) -> str:
     base = _SECRET_PATH.sub(rf"\1{REDACTED}", base)
     if sep:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, REDACTED if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="[]/:")
+        query = urlencode([(k, _redact_value(k, v)) for k, v in pairs], safe="[]/:")
     return _ID_LIKE.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], base + sep + query)
 
 
