@@ -94,14 +94,14 @@ class Instance:
             assert done.returncode == 0, f"onenumber {' '.join(args)}: {done.stdout}\n{done.stderr}"
         return done
 
-    def serve(self, log: Path) -> subprocess.Popen[bytes]:
-        """Start ``onenumber serve`` and wait until /readyz answers."""
+    def serve(self, log: Path, *args: str, **extra_env: str) -> subprocess.Popen[bytes]:
+        """Start ``onenumber serve ARGS`` (with ``extra_env``) and wait until /readyz answers."""
         if not self.port:
             self.port = free_port()
         with open(log, "ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "onenumber", "serve", "--port", str(self.port)],
-                cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "onenumber", "serve", "--port", str(self.port), *args],
+                cwd=ROOT, env=self.env(**extra_env), stdout=out, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

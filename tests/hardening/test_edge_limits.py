@@ -6,12 +6,8 @@ session-fixation and database-outage cases through the whole ASGI app.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,52 +15,24 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from ops_helpers import Instance, drop_database, free_port, new_database
 
 from onenumber.app import create_app
 from onenumber.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
 MASTER_KEY = "edge-limits-master-key-0123456789abcdef"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "ONENUMBER_DATABASE_URL": f"sqlite:///{tmp_path / 'edge.db'}",
-           "ONENUMBER_STORAGE_URL": f"file://{tmp_path / 'blobs'}", "ONENUMBER_SECRET_KEY": MASTER_KEY,
-           "ONENUMBER_ISSUER": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1", **extra}
-    env.pop("ONENUMBER_TEST_DATABASE_URL", None)
-    return env
 
 
 @pytest.fixture
 def edge_server(tmp_path: Path) -> Iterator[str]:
-    """``onenumber serve`` on a fresh SQLite database, believing X-Forwarded-* from 127.0.0.1 only."""
-    port = _free_port()
-    env = _env(tmp_path, port, ONENUMBER_RATE_LIMIT_VERIFY_PER_MINUTE="2")
-    setup = ("import onenumber.models; from onenumber.db import Base, make_engine; "
-             "from onenumber.settings import get_settings; Base.metadata.create_all(make_engine(get_settings().database_url))")
-    subprocess.run([sys.executable, "-c", setup], env=env, cwd=ROOT, check=True, capture_output=True)
-    log = tmp_path / "server.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "onenumber", "serve", "--port", str(port), "--forwarded-allow-ips", "127.0.0.1"],
-            env=env, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, text=True)
-        base = f"http://127.0.0.1:{port}"
+    """``onenumber serve`` on a fresh migrated database, believing X-Forwarded-* from 127.0.0.1 only."""
+    instance = Instance(database_url=new_database(tmp_path), blob_dir=tmp_path / "blobs", secret_key=MASTER_KEY)
+    try:
+        instance.cli("db", "upgrade")
+        server = instance.serve(tmp_path / "server.log", "--forwarded-allow-ips", "127.0.0.1",
+                                ONENUMBER_RATE_LIMIT_VERIFY_PER_MINUTE="2")
         try:
-            for _ in range(200):
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            else:
-                raise AssertionError("the server did not start: " + log.read_text()[-2000:])
-            yield base
+            yield instance.url
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -72,6 +40,8 @@ def edge_server(tmp_path: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+    finally:
+        drop_database(instance.database_url)
 
 
 def _too_large(response: httpx.Response) -> None:
@@ -120,12 +90,11 @@ def test_forwarded_client_address_is_believed_from_the_balancer(edge_server: str
 
 
 def test_production_serve_refuses_without_proxy_or_tls(tmp_path: Path) -> None:
-    port = _free_port()
-    env = _env(tmp_path, port, ONENUMBER_ENV="production", ONENUMBER_ISSUER="https://onenumber.example",
-               ONENUMBER_S3_SECRET_KEY="s3-secret-not-the-default-0123456789")
-    env.pop("ONENUMBER_FORWARDED_ALLOW_IPS", None)
-    done = subprocess.run([sys.executable, "-m", "onenumber", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    instance = Instance(database_url=f"sqlite:///{tmp_path / 'p.db'}", blob_dir=tmp_path / "blobs",
+                        secret_key=MASTER_KEY, port=free_port())
+    env = instance.env(ONENUMBER_ENV="production", ONENUMBER_ISSUER="https://onenumber.example",
+                       ONENUMBER_S3_SECRET_KEY="s3-secret-not-the-default-0123456789")
+    done = instance.cli("serve", "--port", str(instance.port), check=False, env=env)
     assert done.returncode == 2, (done.returncode, done.stderr[-1000:])
     assert "ONENUMBER_FORWARDED_ALLOW_IPS" in done.stderr
 
@@ -158,7 +127,7 @@ def test_planted_hall_session_does_not_survive_login(world: Any, world_tools: An
 
 def test_database_outage_answers_503_with_retry_after(settings: Settings, tmp_path: Path) -> None:
     """Nothing listens where the database should be: 503 temporarily_unavailable, never a bare 500."""
-    away = settings.model_copy(update={"database_url": f"postgresql+psycopg://u:p@127.0.0.1:{_free_port()}/gone",
+    away = settings.model_copy(update={"database_url": f"postgresql+psycopg://u:p@127.0.0.1:{free_port()}/gone",
                                        "worklog_seal_interval": 0})
     with TestClient(create_app(away), raise_server_exceptions=False) as client:
         for path in ("/api/licenses/1.2.156.3005.2.11100000000000000X.001.20260101.A/status",
