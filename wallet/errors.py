@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from onenumber.worklog import contains_id_number
+
 
 class WalletError(Exception):
     """Base error of `wallet`; rendered as ``{"error": code, "detail": message, "field": field}``."""
@@ -126,3 +128,17 @@ class DatabaseUnavailable(WalletError):
 
     code = "database_unavailable"
     status_code = 503
+
+
+class IdNumberInText(WalletError):
+    """Free text (a grant purpose, a lifecycle reason, a complaint) that carries a clear resident ID number:
+    it would be stored and shown in clear, so it is refused and the user is asked to remove it."""
+
+    code = "id_number_in_text"
+    status_code = 422
+
+
+def refuse_id_number(text: str | None, *, field: str) -> None:
+    """Raise :class:`IdNumberInText` naming ``field`` when ``text`` holds a valid resident ID number."""
+    if text and contains_id_number(text):
+        raise IdNumberInText("文字中含有身份证号码，请删去 (the text contains an ID number; remove it)", field=field)

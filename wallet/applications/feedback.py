@@ -14,7 +14,7 @@ from onenumber.db import utcnow
 from wallet.applications.exceptions import AlreadyRated, InvalidApplication, InvalidState, UnknownRequirement
 from wallet.applications.models import Application, Complaint, Rating
 from wallet.dependencies import Caller
-from wallet.errors import NotFound
+from wallet.errors import NotFound, refuse_id_number
 from wallet.services import service as catalog
 from wallet.services.models import ServiceItem
 
@@ -103,6 +103,7 @@ def file(
         raise InvalidApplication(f"kind is one of {COMPLAINT_KINDS}", field="kind", code="invalid_complaint")
     if not text.strip():
         raise InvalidApplication("say what went wrong", field="text", code="invalid_complaint")
+    refuse_id_number(text, field="text")
     if kind == "unnecessary_proof":
         req = catalog.get_requirement(item=item, key=requirement or "")
         if req is None:

@@ -13,7 +13,7 @@ from onenumber.db import utcnow
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType
 from wallet.dependencies import Caller
-from wallet.errors import InvalidLicenseData, NotFound, WalletError
+from wallet.errors import InvalidLicenseData, NotFound, WalletError, refuse_id_number
 from wallet.licenses.models import AccessLog, License, UseGrant
 from wallet.licenses.refs import LicenseFacts
 
@@ -49,6 +49,7 @@ def create(
         grantee = dept.credit_code
     if not purpose.strip():
         raise WalletError("state the purpose of the grant", field="purpose", code="purpose_required")
+    refuse_id_number(purpose, field="purpose")
     start = valid_from or now
     if valid_until <= start or valid_until <= now:
         raise WalletError("valid_until must be in the future and after valid_from", field="valid_until")

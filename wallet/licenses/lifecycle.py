@@ -12,7 +12,7 @@ from onenumber import worklog
 from onenumber.db import utcnow
 from onenumber.settings import Settings
 from wallet.catalog import fieldschema
-from wallet.errors import Conflict, DatabaseUnavailable, InvalidTransition, WalletError
+from wallet.errors import Conflict, DatabaseUnavailable, InvalidTransition, WalletError, refuse_id_number
 from wallet.licenses import service
 from wallet.licenses.models import License, LicenseEvent
 
@@ -41,6 +41,7 @@ def change_status(
     allowed, after = TRANSITIONS[action]
     if lic.status not in allowed:
         raise InvalidTransition(f"cannot {action} a license that is {lic.status}", field="status")
+    refuse_id_number(reason, field="reason")
     now = now or utcnow()
     before = lic.status
     lic.status, lic.status_reason, lic.status_changed_at = after, reason, now
@@ -88,6 +89,7 @@ def new_version(
         raise WalletError("kind is 'renewed' or 'changed'", field="kind")
     if lic.status not in ("valid", "suspended"):
         raise InvalidTransition(f"cannot {kind[:-1]} a license that is {lic.status}", field="status")
+    refuse_id_number(reason, field="reason")
     now = now or utcnow()
     merged = {**lic.data, **(data or {})}
     clean = fieldschema.validate(lic.license_type.field_schema, merged)

@@ -26,6 +26,13 @@ def test_upheld_proof_complaint_turns_it_into_a_commitment(world: World) -> None
         },
     )
     assert bad.status_code == 422 and bad.json()["error"] == "not_a_proof"
+    leaky = world.client.post(
+        "/api/complaints",
+        headers=applicant,
+        json={"item": demo.FOOD_PERMIT, "kind": "service", "text": f"我的身份证 {ZHANG[0]} 被要求复印三次"},
+    )
+    assert leaky.status_code == 422 and leaky.json()["error"] == "id_number_in_text", leaky.text
+    assert leaky.json()["field"] == "text" and ZHANG[0] not in leaky.text
     filed = world.client.post(
         "/api/complaints",
         headers=applicant,

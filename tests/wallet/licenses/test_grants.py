@@ -103,6 +103,7 @@ def test_type_grant_withdrawal_and_wrong_holder_number(client, issue, kit) -> No
         ({"grantee_kind": "department", "grantee": "91110000600037341L", "purpose": "x"}, "grantee"),
         ({"grantee_kind": "client", "grantee": "rp", "purpose": "x", "fields": ["nope"]}, "fields"),
         ({"grantee_kind": "client", "grantee": "rp", "purpose": "x", "valid_days": 400}, "valid_until"),
+        ({"grantee_kind": "client", "grantee": "rp", "purpose": "核验 110102199101010078 的身份"}, "purpose"),
     ],
 )
 def test_bad_grants_are_refused(client, issue, kit, body, field) -> None:

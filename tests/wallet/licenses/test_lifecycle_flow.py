@@ -50,6 +50,11 @@ def test_full_story_through_the_api(client, session, kit, catalog) -> None:
     assert 0 <= first["age_seconds"] < 30 and first["checked_at"]
     assert "sex" not in str(first["fields"]) and kit.LI.number not in str(first)
 
+    leaky = client.post(f"/api/licenses/{ident}/suspend", json={"reason": f"持证人 {kit.LI.number} 申请"},
+                        headers=issuer)
+    assert leaky.status_code == 422 and leaky.json()["field"] == "reason", leaky.text
+    assert kit.LI.number not in leaky.text and verify()["status"] == "valid"  # refused, nothing changed
+
     steps = [("suspend", "suspended"), ("reinstate", "valid"), ("revoke", "revoked")]
     for action, expected in steps:
         resp = client.post(
