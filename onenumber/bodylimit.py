@@ -68,6 +68,11 @@ class BodyLimitMiddleware:
                 if declared > limit:
                     await self._refuse(send, limit)
                     return
+                if declared >= 0:
+                    # The server reads no more than the declared length: nothing to count (the hot
+                    # token and verification paths pass through without a wrapped receive).
+                    await self.app(scope, receive, send)
+                    return
                 break
         received = 0
         started = False
