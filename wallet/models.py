@@ -3,7 +3,7 @@
 import wallet.applications.models  # noqa: F401  (applications, materials, reviews, appointments)
 import wallet.services.models  # noqa: F401  (service items, calendar)
 from wallet.catalog.models import Department, LicenseType
-from wallet.licenses.models import AccessLog, License, LicenseEvent, LicenseSerial, UseGrant, WalletKey
+from wallet.licenses.models import AccessLog, License, LicenseEvent, LicenseSerial, SerialReservation, UseGrant, WalletKey
 from wallet.web.models import WebSession  # noqa: F401  (server-side hall sessions)
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "LicenseEvent",
     "LicenseSerial",
     "LicenseType",
+    "SerialReservation",
     "UseGrant",
     "WalletKey",
 ]

@@ -4,6 +4,7 @@ the ``onenumber`` CLI and server as subprocesses, real idp tokens over HTTP."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -115,6 +116,16 @@ class Instance:
             time.sleep(0.05)
         proc.kill()
         raise AssertionError("server did not become ready in 30 s")
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Stop a served instance as an operator would (SIGINT), killing it if it does not exit in time."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def person_token(base_url: str, number: str = ZHANG[0], password: str = ZHANG[1]) -> str:

@@ -6,8 +6,6 @@ session-fixation and database-outage cases through the whole ASGI app.
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from ops_helpers import Instance, drop_database, free_port, new_database
+from ops_helpers import Instance, drop_database, free_port, new_database, stop
 
 from onenumber.app import create_app
 from onenumber.settings import Settings
@@ -34,12 +32,7 @@ def edge_server(tmp_path: Path) -> Iterator[str]:
         try:
             yield instance.url
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
     finally:
         drop_database(instance.database_url)
 

@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
+from ops_helpers import stop
 
 from idp.seed import VERIFIER_SECRET, hall_client_secret
 from onenumber.settings import Settings
@@ -184,12 +184,7 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Pa
                 raise AssertionError("the server did not start: " + log.read_text()[-2000:])
             yield base, server, log
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
 
 
 @pytest.mark.slow
@@ -198,8 +193,7 @@ def test_server_output_and_access_log_carry_no_secrets(world_tools: Any, live_se
     seen: list[str] = []
     with httpx.Client(base_url=base, timeout=30) as browser:
         flow(browser, hall_login=world_tools.hall_login, secrets_seen=seen)
-    server.send_signal(signal.SIGINT)
-    server.wait(timeout=15)
+    stop(server)
     text = log.read_text()
     assert '"GET /hall/callback?code=[redacted]' in text, "the access log was not captured"
     settings = Settings(secret_key=MASTER_KEY)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from onenumber import worklog
@@ -29,7 +30,8 @@ from wallet.applications.exceptions import (
 from wallet.applications.models import Application, ApplicationMaterial, ApplicationTask, Result, Review
 from wallet.catalog import service as catalog_service
 from wallet.dependencies import Caller
-from wallet.errors import StorageUnavailable
+from wallet.errors import DatabaseUnavailable, StorageUnavailable
+from wallet.licenses import serials
 from wallet.licenses import service as license_service
 from wallet.services import calendar
 from wallet.services import service as catalog
@@ -68,6 +70,15 @@ class Delivery:
     pdf_sha256: str
     pdf_size: int
     license_identifier: str | None
+    undo: Undo
+
+
+@dataclass(frozen=True)
+class Undo:
+    """What a conclusion made before its commit: the new license's blob and serial reservation."""
+
+    license_key: str | None
+    reservation: serials.Reservation | None
 
 
 def _license_data(
@@ -151,10 +162,12 @@ def _deliver(
     license_data: dict[str, Any] | None,
     now: datetime,
 ) -> Delivery:
-    """Issue the license (idempotent per application) and seal the result, before writing the conclusion."""
-    from storage import StorageError
+    """Issue the license into this transaction and seal and store the result, before the conclusion is
+    written; the caller commits all of it at once (or :func:`_undo` takes it back)."""
 
     identifier = None
+    license_key = None
+    reservation = None
     type_code = app.item.issues_license_type
     if outcome == "approved" and type_code:
         number = app_service.applicant_number(app, settings=settings)
@@ -176,8 +189,37 @@ def _deliver(
             data=_license_data(session, app, type_code, license_data),
             idempotency_key=f"application:{app.serial}",
             now=now,
+            commit=False,
         )
         identifier = issuance.license.identifier
+        if issuance.created:
+            license_key, reservation = issuance.license.pdf_blob_key, issuance.reservation
+    undo = Undo(license_key=license_key, reservation=reservation)
+    try:
+        return _seal_result(
+            session=session, settings=settings, blob_store=blob_store, app=app, outcome=outcome,
+            reasons=reasons, approver_name=approver_name, identifier=identifier, undo=undo, now=now,
+        )
+    except BaseException:
+        _undo(session=session, blob_store=blob_store, undo=undo)
+        raise
+
+
+def _seal_result(
+    *,
+    session: Session,
+    settings: Settings,
+    blob_store: Any,
+    app: Application,
+    outcome: str,
+    reasons: Sequence[str],
+    approver_name: str,
+    identifier: str | None,
+    undo: Undo,
+    now: datetime,
+) -> Delivery:
+    from storage import StorageError
+
     pdf = _render(
         session=session,
         settings=settings,
@@ -194,7 +236,23 @@ def _deliver(
         raise StorageUnavailable(
             f"the result store is unavailable; the application stays open ({exc})"
         ) from exc
-    return Delivery(info.key, hashlib.sha256(pdf).hexdigest(), len(pdf), identifier)
+    return Delivery(info.key, hashlib.sha256(pdf).hexdigest(), len(pdf), identifier, undo)
+
+
+def _undo(*, session: Session, blob_store: Any, undo: Undo, result_key: str | None = None) -> None:
+    """A conclusion that did not commit: roll back, give the license's serial back, drop its blobs."""
+    from storage import StorageError
+
+    session.rollback()
+    if undo.reservation is not None:
+        serials.release(session=session, reservation=undo.reservation)
+    license_service.discard_pdf(session=session, blob_store=blob_store, key=undo.license_key)
+    if result_key:
+        try:
+            if session.execute(select(Result.id).where(Result.pdf_blob_key == result_key)).first() is None:
+                blob_store.delete(result_key)
+        except (SQLAlchemyError, StorageError):
+            session.rollback()  # collected by ``onenumber storage gc`` later
 
 
 def _conclude(
@@ -369,8 +427,40 @@ def review(
             license_data=license_data,
             now=now,
         )
-        session.refresh(app)
-        task = next(t for t in app.tasks if t.id == task.id)
+    try:
+        _record_review(
+            session=session, app=app, task=task, caller=caller, role=role, decision=decision,
+            reasons=reasons, items=clean_items if decision == "supplement" else [], delivery=delivery, now=now,
+        )
+        session.commit()
+    except BaseException as exc:
+        if delivery is None:
+            raise
+        _undo(session=session, blob_store=blob_store, undo=delivery.undo, result_key=delivery.pdf_key)
+        if isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError):
+            raise DatabaseUnavailable(
+                "the database failed while concluding; nothing was issued or decided, try again later"
+            ) from exc
+        raise
+    return app
+
+
+def _record_review(
+    *,
+    session: Session,
+    app: Application,
+    task: ApplicationTask,
+    caller: Caller,
+    role: str,
+    decision: str,
+    reasons: Sequence[str],
+    items: Sequence[dict[str, Any]],
+    delivery: Delivery | None,
+    now: datetime,
+) -> None:
+    """The review, the task's and application's new state, events and work log (and the conclusion)."""
+    is_approver = role.startswith("approver:")
+    clean_items = items
     session.add(
         Review(
             task_id=task.id,
@@ -438,8 +528,6 @@ def review(
             role=role,
             now=now,
         )
-    session.commit()
-    return app
 
 
 def pending_supplement(*, session: Session, app: Application) -> list[dict[str, Any]]:

@@ -136,7 +136,10 @@ def new_version(
             extra=[superseded],
             details={"previous": lic.identifier, "version": new.version},
         )
-    except IntegrityError as exc:
+    except BaseException as exc:
+        service.discard_pdf(session=session, blob_store=blob_store, key=new.pdf_blob_key)
+        if not isinstance(exc, IntegrityError):
+            raise
         raise Conflict(
             "this license was changed at the same time by someone else; reload and retry", field="identifier"
         ) from exc

@@ -57,13 +57,32 @@ class License(Base):
 
 
 class LicenseSerial(Base):
-    """Next serial number per (license type, issuer); a serial burnt by a failed issuance is not reused."""
+    """Next serial number per (license type, issuer) never handed out before."""
 
     __tablename__ = "wallet_license_serial"
 
     type_id: Mapped[int] = mapped_column(ForeignKey("wallet_license_type.id"), primary_key=True)
     issuer_id: Mapped[int] = mapped_column(ForeignKey("wallet_department.id"), primary_key=True)
     next_serial: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class SerialReservation(Base):
+    """A serial taken for an issuance not yet committed.
+
+    The issuance's own transaction deletes it together with inserting the license; a failed issuance
+    releases it (``released``) and one killed halfway leaves it to go stale. Either way the next issuance
+    of the type takes it again, so a serial is consumed only by a committed license (no gaps).
+    """
+
+    __tablename__ = "wallet_serial_reservation"
+    __table_args__ = (UniqueConstraint("type_id", "issuer_id", "serial"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type_id: Mapped[int] = mapped_column(ForeignKey("wallet_license_type.id"))
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("wallet_department.id"))
+    serial: Mapped[str] = mapped_column(String(32))
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class LicenseEvent(Base):

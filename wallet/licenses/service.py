@@ -33,8 +33,8 @@ from wallet.errors import (
     WalletError,
     WrongHolderKind,
 )
-from wallet.licenses import documents
-from wallet.licenses.models import License, LicenseEvent, LicenseSerial
+from wallet.licenses import documents, serials
+from wallet.licenses.models import License, LicenseEvent
 from wallet.licenses.refs import LicenseFacts
 
 # Licenses carry Chinese civil dates; China keeps one offset all year.
@@ -173,26 +173,6 @@ def authorize_issuer(*, caller: Caller | None, license_type: LicenseType) -> Non
         )
 
 
-def _allocate_serial(*, session: Session, license_type: LicenseType) -> str:
-    """Take the next serial in its own short transaction, so the seal is not made under a lock."""
-    row = session.execute(
-        select(LicenseSerial)
-        .where(LicenseSerial.type_id == license_type.id, LicenseSerial.issuer_id == license_type.issuer_id)
-        .with_for_update()
-    ).scalar_one_or_none()
-    if row is None:
-        row = LicenseSerial(type_id=license_type.id, issuer_id=license_type.issuer_id, next_serial=1)
-        session.add(row)
-    number = row.next_serial
-    row.next_serial = number + 1
-    try:
-        session.commit()
-    except IntegrityError:  # two first issuances raced to create the counter: retry on the winner's row
-        session.rollback()
-        return _allocate_serial(session=session, license_type=license_type)
-    return f"{local_date().year}{number:08d}"
-
-
 def make_identifier(*, license_type: LicenseType, serial: str, version: int) -> str:
     """GB/T 36904 identifier of this license version."""
     return str(license_id.make(license_type.type_code, license_type.issuer.credit_code, serial, version))
@@ -216,6 +196,7 @@ class Issuance:
 
     license: License
     created: bool
+    reservation: serials.Reservation | None = None  # with ``commit=False``: the caller releases it on failure
 
 
 def _request_hash(**parts: Any) -> str:
@@ -258,8 +239,14 @@ def issue(
     valid_until: date | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> Issuance:
-    """Issue a license; any failure leaves no license row (a blob put before a DB failure is gc's)."""
+    """Issue a license; any failure leaves no license row and hands its serial on (a blob put before a
+    database failure is the caller's to discard, or ``storage gc``'s).
+
+    With ``commit=False`` the license is flushed into the caller's transaction, which commits it together
+    with whatever else the action writes (and releases ``Issuance.reservation`` if it fails instead).
+    """
     now = now or utcnow()
     license_type = catalog_service.require_type(session=session, type_code=type_code)
     authorize_issuer(caller=caller, license_type=license_type)
@@ -302,13 +289,17 @@ def issue(
         idempotency_key=idempotency_key,
         request_hash=req_hash if idempotency_key else None,
     )
-    lic.serial = _allocate_serial(session=session, license_type=license_type)
+    reservation = serials.reserve(session=session, license_type=license_type, year=local_date(now).year)
+    lic.serial = reservation.serial
     try:
         seal_and_store(session=session, settings=settings, blob_store=blob_store, lic=lic)
         record(
-            session=session, lic=lic, actor=actor, action="issued", details={"type": license_type.type_code}
+            session=session, lic=lic, actor=actor, action="issued", details={"type": license_type.type_code},
+            reservation=reservation, commit=commit,
         )
     except IntegrityError:
+        serials.release(session=session, reservation=reservation)
+        discard_pdf(session=session, blob_store=blob_store, key=lic.pdf_blob_key)
         if idempotency_key:  # a concurrent request with the same key won; answer with its license
             done = _replay(
                 session=session, license_type=license_type, key=idempotency_key, request_hash=req_hash
@@ -316,7 +307,26 @@ def issue(
             if done is not None:
                 return Issuance(done, created=False)
         raise
-    return Issuance(lic, created=True)
+    except BaseException:
+        serials.release(session=session, reservation=reservation)
+        discard_pdf(session=session, blob_store=blob_store, key=lic.pdf_blob_key)
+        raise
+    return Issuance(lic, created=True, reservation=None if commit else reservation)
+
+
+def discard_pdf(*, session: Session, blob_store: Any, key: str | None) -> None:
+    """After a failed issuance: delete the PDF it stored unless a license refers to it (best effort:
+    with the database or the store away, ``onenumber storage gc`` collects it later)."""
+    from storage import StorageError
+
+    if not key:
+        return
+    try:
+        session.rollback()
+        if session.execute(select(License.id).where(License.pdf_blob_key == key).limit(1)).first() is None:
+            blob_store.delete(key)
+    except (SQLAlchemyError, StorageError):
+        session.rollback()
 
 
 def seal_and_store(*, session: Session, settings: Settings, blob_store: Any, lic: License) -> None:
@@ -351,8 +361,11 @@ def record(
     details: dict[str, Any],
     reason: str | None = None,
     extra: Sequence[Any] = (),
+    reservation: serials.Reservation | None = None,
+    commit: bool = True,
 ) -> None:
-    """One transaction: the license row, its event, ``extra`` rows and the work-log entry."""
+    """One transaction: the license row, its event, ``extra`` rows, the work-log entry and the use of the
+    serial's reservation (``commit=False``: flushed into the caller's transaction instead)."""
     session.add(lic)
     for obj in extra:
         session.add(obj)
@@ -375,8 +388,13 @@ def record(
             object=f"license:{lic.identifier}",
             details={**details, "sha256": lic.pdf_sha256},
         )
-        session.commit()
-    except IntegrityError:
+        if reservation is not None:
+            serials.consume(session=session, reservation=reservation)
+        if commit:
+            session.commit()
+        else:
+            session.flush()
+    except (IntegrityError, Conflict):
         session.rollback()
         raise
     except SQLAlchemyError as exc:
