@@ -9,6 +9,9 @@ from wallet.applications.resolve import Preparation
 from wallet.catalog import fieldschema
 from wallet.errors import InvalidLicenseData
 
+# A text field whose item sets no length still has one: what a form line can hold, not a whole document.
+DEFAULT_MAX_LENGTH = 1000
+
 
 def to_schema(fields: list[dict[str, Any]]) -> dict[str, Any]:
     """A form's fields as a :mod:`wallet.catalog.fieldschema` object schema."""
@@ -22,6 +25,8 @@ def to_schema(fields: list[dict[str, Any]]) -> dict[str, Any]:
             prop["format"] = "date"
         if f.get("max_length"):
             prop["maxLength"] = f["max_length"]
+        elif prop["type"] == "string" and f.get("type") != "date":
+            prop["maxLength"] = DEFAULT_MAX_LENGTH
         if f.get("enum"):
             prop["enum"] = f["enum"]
         props[f["name"]] = prop
