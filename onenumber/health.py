@@ -1,6 +1,15 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes.
+
+``/healthz`` is liveness only: the process answers. ``/readyz`` checks each dependency and says which
+features are degraded without it; it fails (503, the balancer takes the instance out) only when the
+instance can serve nothing useful — the database is down. With the blob store down, login, tokens,
+verification of presentations and the hall's pages still work, so the instance stays in rotation and
+``/readyz`` answers 200 ``degraded`` naming what is not available.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -8,6 +17,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("onenumber.health")
+
+# What stops working while a dependency is down (the rest of the platform keeps serving).
+FEATURES_WITHOUT = {
+    "database": ["everything"],
+    "blob_store": ["license_issuance", "license_downloads", "material_uploads", "application_results"],
+}
+ESSENTIAL = ("database",)
 
 
 @router.get("/healthz")
@@ -18,13 +35,14 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """Database and blob store reachable; 503 naming what is down."""
+    """Each dependency's state; 503 only when an essential one (the database) is down."""
     checks: dict[str, str] = {}
     try:
         with request.app.state.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except SQLAlchemyError as exc:
+        log.warning("readiness: database down: %s", type(exc).__name__)
         checks["database"] = f"down: {type(exc).__name__}"
     from storage import StorageError
 
@@ -32,9 +50,14 @@ def readyz(request: Request) -> JSONResponse:
         request.app.state.blob_store.ping()
         checks["blob_store"] = "ok"
     except StorageError as exc:
-        checks["blob_store"] = f"down: {exc}"
+        # The detail (endpoint, bucket) goes to the operator's log, not to anyone who asks.
+        log.warning("readiness: blob store down: %s", exc)
+        checks["blob_store"] = f"down: {type(exc).__name__}"
     down = [name for name, state in checks.items() if state != "ok"]
-    body: dict[str, object] = {"status": "ok" if not down else "unavailable", "checks": checks}
+    failed = any(name in ESSENTIAL for name in down)
+    status = "ok" if not down else ("unavailable" if failed else "degraded")
+    body: dict[str, object] = {"status": status, "checks": checks}
     if down:
         body["down"] = down
-    return JSONResponse(body, status_code=503 if down else 200)
+        body["unavailable_features"] = sorted({f for name in down for f in FEATURES_WITHOUT[name]})
+    return JSONResponse(body, status_code=503 if failed else 200)
