@@ -100,6 +100,15 @@ def set_act_for(*, session: Session, row: SsoSession, act_for: dict[str, Any] | 
     session.flush()
 
 
+def renew_secret(*, session: Session, row: SsoSession) -> str:
+    """A new cookie value for the session at a privilege change (step-up, acting for an organisation): the
+    old cookie stops working. The ``sid`` stays, as the tokens already issued within the session name it."""
+    secret = secrets.token_urlsafe(24)
+    row.secret_hash = _hash(secret)
+    session.flush()
+    return f"{row.sid}.{secret}"
+
+
 @lru_cache(maxsize=4)
 def _note_client_statement(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert

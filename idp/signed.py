@@ -23,7 +23,7 @@ def dumps(payload: dict[str, Any], *, secret: str, purpose: str, ttl: int) -> st
 
 def loads(value: str | None, *, secret: str, purpose: str) -> dict[str, Any] | None:
     """The payload if the signature matches and it has not expired, else None."""
-    if not value or "." not in value:
+    if not value or "." not in value or not value.isascii():  # compare_digest raises on non-ASCII text
         return None
     body, mac = value.rsplit(".", 1)
     if not hmac.compare_digest(mac, _mac(body, secret=secret, purpose=purpose)):

@@ -10,17 +10,27 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onenumber import worklog
+from onenumber import purge, worklog
 from onenumber.blobs import router as blobs_router
 from onenumber.bodylimit import BodyLimitMiddleware
 from onenumber.crypto import blind_index
 from onenumber.db import make_engine, make_sessionmaker
-from onenumber.errors import database_unavailable_handler, document_errors, http_error_handler, wire_error_handler
+from onenumber.errors import (
+    data_error_handler,
+    database_unavailable_handler,
+    document_errors,
+    http_error_handler,
+    install_server_error_handler,
+    unicode_error_handler,
+    validation_error_handler,
+    wire_error_handler,
+)
 from onenumber.health import router as health_router
 from onenumber.ratelimit import RateLimitMiddleware
 from onenumber.security import SecurityHeadersMiddleware, install_log_redaction
@@ -62,16 +72,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sealer = None
         if settings.worklog_seal_interval > 0:
             sealer = asyncio.create_task(_seal_work_log(app, settings.worklog_seal_interval))
+        purger = None
+        if settings.purge_interval > 0:  # expired rows (onenumber/purge.py); harmless on several instances
+            purger = asyncio.create_task(
+                purge.run_periodically(app.state.sessionmaker, settings, settings.purge_interval)
+            )
         # Everything loaded so far (modules, the app, SQLAlchemy's mappers: a quarter million objects) lives
         # as long as the process: out of the collector's sight, the full collections that requests'
         # garbage triggers now and then take a millisecond or two instead of tens (seen under load).
         gc.collect()
         gc.freeze()
         yield
-        if sealer is not None:
-            sealer.cancel()
-            with suppress(asyncio.CancelledError):
-                await sealer
+        for task in (sealer, purger):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+        # PDF verification workers (signing/workers.py, started on first use): queued files finish, then
+        # the processes exit; without waiting here, so shutdown does not stall on a slow file.
+        from signing.workers import shutdown_shared_pool
+
+        shutdown_shared_pool(wait=False)
         engine.dispose()
 
     app = FastAPI(
@@ -102,6 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from wallet.router import router as wallet_router
 
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(UnicodeEncodeError, unicode_error_handler)
+    app.add_exception_handler(DataError, data_error_handler)  # a value the database refuses: 422
+    install_server_error_handler(app)  # last resort: a 500 in the error shape, never text/plain
     for db_fault in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(db_fault, database_unavailable_handler)
     document_errors(app)

@@ -120,6 +120,25 @@ def _keys_commands(ksub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     rm.set_defaults(func=_rotate_master)
 
 
+def _purge(args: argparse.Namespace) -> int:
+    from onenumber import purge
+    from onenumber.db import make_engine, make_sessionmaker
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            report = purge.run(session=session, settings=settings)
+    finally:
+        engine.dispose()
+    for name, count in report.counts.items():
+        print(f"  {name:<25} {count}")
+    if report.skipped:
+        print("another instance is purging right now; it does the rest")
+    print(f"purged {report.total} expired rows")
+    return 0
+
+
 def _backup(args: argparse.Namespace) -> int:
     from onenumber import backup
     from onenumber.app import open_blob_store
@@ -171,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     wl.set_defaults(func=_worklog)
 
     sub.add_parser("seed", help="load the demo data (idempotent)").set_defaults(func=_seed)
+    sub.add_parser("purge", help="delete expired sessions, codes, tokens and revocations now "
+                   "(the server also does this every ONENUMBER_PURGE_INTERVAL seconds)").set_defaults(func=_purge)
 
     serve = sub.add_parser("serve", help="run the web server")
     serve.add_argument("--host", default="127.0.0.1")

@@ -28,8 +28,8 @@ ESSENTIAL = ("database",)
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up."""
+async def healthz() -> dict[str, str]:
+    """The process is up (answered on the event loop: no thread hop, so it measures the loop itself)."""
     return {"status": "ok"}
 
 

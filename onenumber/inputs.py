@@ -1,4 +1,5 @@
-"""One input contract for numbers typed into forms (issue 15): ASCII digits only, bounded size.
+"""One input contract for numbers typed into forms (issue 15): ASCII digits only, bounded size; and for
+dates and times in API bodies: bounded years, times with their UTC offset.
 
 ``str.isdigit`` accepts ``"²"`` and other Unicode digits that ``int`` then refuses (a 500) or reads as
 something the user never meant; ``"--5".lstrip("-")`` passes it too. Form values go through here instead.
@@ -7,6 +8,10 @@ something the user never meant; ``"--5".lstrip("-")`` passes it too. Form values
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
 
 _INT = re.compile(r"-?[0-9]{1,9}")
 
@@ -20,3 +25,35 @@ def ascii_int(text: str) -> int | None:
 def ascii_digits(text: str) -> bool:
     """True when ``text`` is non-empty and made of ASCII digits only."""
     return bool(text) and text.isascii() and text.isdigit()
+
+
+# --- dates and instants in API bodies and queries ---------------------------------------------------------
+# Year 0 is refused by the parser; year 9999 parses, then the first "+ 30 days" overflows (a 500). Every date
+# the platform takes lies in these bounds, which leave room for any validity or deadline arithmetic.
+EARLIEST = date(1000, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
+def in_range(value: date) -> bool:
+    """True when ``value`` (a date, or the day of a datetime) is between :data:`EARLIEST` and :data:`LATEST`."""
+    day = value.date() if isinstance(value, datetime) else value
+    return EARLIEST <= day <= LATEST
+
+
+def _day(value: date) -> date:
+    if not in_range(value):
+        raise ValueError(f"must be a date between {EARLIEST} and {LATEST}")
+    return value
+
+
+def _instant(value: datetime) -> datetime:
+    if not in_range(value):
+        raise ValueError(f"must be a time between {EARLIEST} and {LATEST}")
+    return value
+
+
+# A calendar day in the platform's range.
+Day = Annotated[date, AfterValidator(_day)]
+# A moment with its UTC offset (``2026-05-01T09:00:00+08:00``), in the platform's range: a naive time would
+# be compared with the aware times in the database (a TypeError) or read in the wrong zone.
+Instant = Annotated[AwareDatetime, AfterValidator(_instant)]

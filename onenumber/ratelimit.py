@@ -1,19 +1,26 @@
-"""Abuse limits (issue 8): an in-process token bucket per client address and kind of request.
+"""Abuse limits (issues 8 and 15): an in-process token bucket per client address and kind of request.
 
-Three kinds are limited, each with its own ``ONENUMBER_RATE_LIMIT_*_PER_MINUTE`` setting (0 turns it off):
+Four kinds are limited, each with its own ``ONENUMBER_RATE_LIMIT_*_PER_MINUTE`` setting (0 turns it off):
 
 - ``verify``: the public verification endpoints (presentation tokens, PDFs, SD-JWTs, the /verify page);
 - ``status``: license status and application progress queries;
-- ``login``: the idp's password, TOTP and password-reset forms (on top of idp's per-account lockout).
+- ``login``: the idp's password, TOTP and password-reset forms (on top of idp's per-account lockout);
+- ``create``: anonymous requests that each store a row: the hall's sign-in start (a web session holding
+  the flow), RFC 8628 device authorization (a device code), the kiosk's start (both), self-registration.
 
 Over the limit the answer is 429 with ``Retry-After``: ``{"error": "rate_limited", …}`` for the API, a
 short human page for the pages. Buckets live in this process: behind several replicas each one limits on
 its own (the load balancer should limit too). The client address is what the ASGI server reports; run
 uvicorn with ``--proxy-headers`` and ``--forwarded-allow-ips`` behind a trusted proxy.
+
+A request the app makes to itself while handling one (the embedded hall and kiosk talk to the embedded idp
+through ``httpx.ASGITransport``, in the same task) is not counted again: its outer request already was, and
+counting the inner one under the transport's fixed address would make every kiosk share one bucket.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import re
@@ -36,10 +43,17 @@ RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ("verify", "GET", re.compile(r"^/verify$")),
     ("status", "GET", re.compile(r"^/api/licenses/[^/]+/status$")),
     ("status", "GET", re.compile(r"^/api/applications/status$")),
+    ("status", "GET", re.compile(r"^/hall/progress$")),  # the same query as a page (serial + query code)
     ("login", "POST", re.compile(r"^/login(/totp)?$")),
     ("login", "POST", re.compile(r"^/password-reset$")),
+    ("create", "GET", re.compile(r"^/hall/(login|switch)$")),
+    ("create", "POST", re.compile(r"^/device_authorization$")),
+    ("create", "POST", re.compile(r"^/kiosk/start$")),
+    ("create", "POST", re.compile(r"^/register$")),
 ]
-PAGE_PATHS = re.compile(r"^/(verify|login|password-reset)")
+PAGE_PATHS = re.compile(r"^/(verify|login|password-reset|register|hall/|kiosk/)")
+# Set while a request that went through the limiter is being handled (see the module docstring).
+_admitted: contextvars.ContextVar[bool] = contextvars.ContextVar("onenumber_rate_admitted", default=False)
 
 
 def kind_of(method: str, path: str) -> str | None:
@@ -86,20 +100,27 @@ class RateLimitMiddleware:
             "verify": settings.rate_limit_verify_per_minute,
             "status": settings.rate_limit_status_per_minute,
             "login": settings.rate_limit_login_per_minute,
+            "create": settings.rate_limit_create_per_minute,
         }
         self.buckets = {kind: TokenBucket(rate, clock=clock) for kind, rate in rates.items() if rate > 0}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.buckets:
-            kind = kind_of(scope.get("method", "GET"), scope.get("path", ""))
-            bucket = self.buckets.get(kind) if kind else None
-            if bucket is not None:
-                client = scope.get("client")
-                wait = bucket.take(client[0] if client else "unknown")
-                if wait > 0:
-                    await _too_many(scope, send, math.ceil(wait))
-                    return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or not self.buckets or _admitted.get():
+            await self.app(scope, receive, send)
+            return
+        kind = kind_of(scope.get("method", "GET"), scope.get("path", ""))
+        bucket = self.buckets.get(kind) if kind else None
+        if bucket is not None:
+            client = scope.get("client")
+            wait = bucket.take(client[0] if client else "unknown")
+            if wait > 0:
+                await _too_many(scope, send, math.ceil(wait))
+                return
+        token = _admitted.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _admitted.reset(token)
 
 
 async def _too_many(scope: Scope, send: Send, retry_after: int) -> None:

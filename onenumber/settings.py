@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     rate_limit_verify_per_minute: int = 60
     rate_limit_status_per_minute: int = 120
     rate_limit_login_per_minute: int = 30
+    # Anonymous requests that each create a row (hall login start, device authorization, registration…).
+    rate_limit_create_per_minute: int = 30
+    # New appointment bookings one person may make per calendar day (China time), cancelled ones included.
+    appointment_daily_limit: int = 3
+    # Seconds between runs of the purge of expired rows (onenumber/purge.py); 0 turns the schedule off.
+    purge_interval: float = 300.0
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -60,11 +60,15 @@ def _pki(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from signing import workers
     from signing.verify import verify_pdf_sync
 
     data = Path(args.file).read_bytes()
-    with _session() as session:
-        report = verify_pdf_sync(session=session, pdf=data)
+    try:
+        with _session() as session:
+            report = verify_pdf_sync(session=session, pdf=data)  # parsed in a worker process, time-boxed
+    finally:
+        workers.shutdown_shared_pool(wait=True)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:

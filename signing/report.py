@@ -40,6 +40,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "签章后文档被修改（{level}），修改不被允许。",
         "The document was modified after signing ({level}); that is not allowed.",
     ),
+    "verification_timeout": (
+        "核验超时（超过 {seconds} 秒），文件过于复杂或已损坏，无法判定。",
+        "Verification took longer than {seconds} s; the file is too complex or damaged to be judged.",
+    ),
+    "verification_failed": (
+        "核验过程异常中止，无法判定该文件。",
+        "The verification stopped abnormally; the file could not be judged.",
+    ),
 }
 
 

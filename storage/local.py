@@ -252,8 +252,8 @@ class LocalBlobStore:
             deadline = int(expires)
         except (TypeError, ValueError):
             return False
-        if not isinstance(key, str) or not is_key(key) or not isinstance(sig, str):
-            return False
+        if not isinstance(key, str) or not is_key(key) or not isinstance(sig, str) or not sig.isascii():
+            return False  # a non-ASCII sig is not ours (and compare_digest would raise on it)
         if deadline < (time.time() if now is None else now):
             return False
         return hmac.compare_digest(self._sign(key, deadline), sig)

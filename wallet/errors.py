@@ -142,3 +142,23 @@ def refuse_id_number(text: str | None, *, field: str) -> None:
     """Raise :class:`IdNumberInText` naming ``field`` when ``text`` holds a valid resident ID number."""
     if text and contains_id_number(text):
         raise IdNumberInText("文字中含有身份证号码，请删去 (the text contains an ID number; remove it)", field=field)
+
+
+class TextTooLong(WalletError):
+    """A text over the length its field stores (refused before anything is written)."""
+
+    code = "too_long"
+    status_code = 422
+
+
+def check_text(text: str, *, field: str, max_length: int) -> str:
+    """``text`` stripped, refused with a 422 naming ``field`` when over ``max_length`` characters or when
+    it holds a NUL character (which PostgreSQL cannot store)."""
+    clean = text.strip()
+    if len(clean) > max_length:
+        raise TextTooLong(
+            f"{field} 最多 {max_length} 个字 ({field} is at most {max_length} characters)", field=field
+        )
+    if "\x00" in clean:
+        raise WalletError("文字中不能含有空字符 (text must not contain NUL)", field=field, code="invalid_text")
+    return clean

@@ -23,6 +23,7 @@ from idp.parties.models import Person
 from idp.sessions import ACR_RANK
 from idp.tokens import epoch
 from onenumber import worklog
+from onenumber.inputs import ascii_digits, ascii_int
 
 ALWAYS_CONSENTED = {"openid"}
 SENSITIVE = {"id_number"}
@@ -107,7 +108,8 @@ def authorize(
         if "none" in prompts and len(prompts) > 1:
             raise InvalidRequestError("prompt=none cannot be combined", redirect_uri=redirect_uri)
         max_age = data.get("max_age")
-        if max_age is not None and not str(max_age).isdigit():
+        # "²".isdigit() is True and int("²") fails; 5,000 digits overflow int(): 1–9 ASCII digits only
+        if max_age is not None and (not ascii_digits(str(max_age)) or ascii_int(str(max_age)) is None):
             raise InvalidRequestError("max_age must be a number of seconds", redirect_uri=redirect_uri)
         silent = "none" in prompts
         if sso is None:

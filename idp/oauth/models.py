@@ -99,7 +99,7 @@ class RefreshToken(Base):
     scope: Mapped[str] = mapped_column(String(500))
     claims: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the purge's scan (idp/purge.py)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     child_cipher: Mapped[str | None] = mapped_column(Text, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -113,7 +113,8 @@ class AccessToken(Base):
     jti: Mapped[str] = mapped_column(String(43), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(100))
     sub: Mapped[str] = mapped_column(String(100))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Indexed: each process reloads the jtis still ahead of their expiry every second (idp/revocations.py).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

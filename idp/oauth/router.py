@@ -25,7 +25,7 @@ from idp.oauth.authorize import Outcome, authorize
 from idp.oauth.userinfo import userinfo
 from idp.tokens import decode, keyring_for
 from idp.web.flow import TICKET_PARAM, authorize_query, ticket_sid
-from idp.web.pages import message, render, settings_of
+from idp.web.pages import delete_cookie, finish, message, render, renew_csrf, settings_of, sso_cookie
 
 router = APIRouter(tags=["openid connect"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -91,7 +91,7 @@ async def authorize_endpoint(request: Request) -> Response:
 
     def work() -> Outcome:
         with request.app.state.sessionmaker() as session:
-            current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+            current = sso.from_cookie(session=session, cookie=sso_cookie(request))
             fresh = (
                 current is not None
                 and ticket_sid(request.query_params.get(TICKET_PARAM), settings=settings) == current.sid
@@ -197,7 +197,7 @@ async def end_session_endpoint(request: Request) -> Response:
 
         ring = keyring_for(request.app.state, settings)
         with request.app.state.sessionmaker() as session:
-            current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+            current = sso.from_cookie(session=session, cookie=sso_cookie(request))
             try:
                 end = logout.validate_end_session(
                     session=session, settings=settings, keyring=ring, params=params, current=current
@@ -214,16 +214,17 @@ async def end_session_endpoint(request: Request) -> Response:
             if not confirmed and current is not None:
                 keep = {k: v for k, v in params.items() if k != "csrf"}
                 return render(request, "logout.html", params=keep)
-            sid = end.sid or (current.sid if current else None)
-            if sid:
-                actor = f"client:{end.client_id}" if end.client_id else None
+            # the session the hint names and the one this browser's cookie names (the cookie goes either way)
+            actor = f"client:{end.client_id}" if end.client_id else None
+            for sid in dict.fromkeys(s for s in (end.sid, current.sid if current else None) if s):
                 logout.end_session(session=session, settings=settings, keyring=ring, sid=sid, actor=actor)
+        renew_csrf(request)  # privilege change: a token read while signed in is not reused after
         response: Response
         if end.redirect_to:
-            response = RedirectResponse(end.redirect_to, status_code=302)
+            response = finish(RedirectResponse(end.redirect_to, status_code=302), request)
         else:
             response = message(request, "logged_out", ok=True, title_key="logout_title")
-        response.delete_cookie(sso.COOKIE_NAME, path="/")
+        delete_cookie(response, request, sso.COOKIE_NAME)
         return response
 
     return await run_in_threadpool(work)

@@ -16,7 +16,17 @@ from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.parties.passwords import check_strength, hash_password
 from idp.tokens import keyring_for
-from idp.web.pages import check_csrf, lang_of, message, redirect, render, settings_of
+from idp.web.pages import (
+    check_csrf,
+    delete_cookie,
+    lang_of,
+    message,
+    redirect,
+    render,
+    renew_csrf,
+    settings_of,
+    sso_cookie,
+)
 from onenumber import worklog
 
 router = APIRouter(tags=["idp pages"])
@@ -28,7 +38,7 @@ def sessions_page(request: Request) -> Response:
     """The person's live sessions."""
     settings = settings_of(request)
     with request.app.state.sessionmaker() as session:
-        current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+        current = sso.from_cookie(session=session, cookie=sso_cookie(request))
         if current is None:
             return redirect(request, "/login?next=/account/sessions")
         person = session.get(Person, current.person_id)
@@ -49,7 +59,7 @@ def _end(request: Request, only_sid: str | None) -> Response:
     settings = settings_of(request)
     ring = keyring_for(request.app.state, settings)
     with request.app.state.sessionmaker() as session:
-        current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+        current = sso.from_cookie(session=session, cookie=sso_cookie(request))
         if current is None:
             return redirect(request, "/login")
         person = session.get(Person, current.person_id)
@@ -61,9 +71,11 @@ def _end(request: Request, only_sid: str | None) -> Response:
             )
         session.commit()
         still_in = only_sid is not None and only_sid != current.sid
+    if not still_in:
+        renew_csrf(request)  # signed out here: the token of the signed-in pages is not reused
     response = redirect(request, "/account/sessions" if still_in else "/login")
     if not still_in:
-        response.delete_cookie(sso.COOKIE_NAME, path="/")
+        delete_cookie(response, request, sso.COOKIE_NAME)
     return response
 
 

@@ -17,7 +17,7 @@ from idp.oauth.models import Client
 from idp.parties.models import Person
 from idp.tokens import epoch
 from idp.web.flow import safe_next
-from idp.web.pages import check_csrf, message, redirect, render, settings_of
+from idp.web.pages import check_csrf, message, redirect, render, settings_of, sso_cookie
 from onenumber import worklog
 
 router = APIRouter(tags=["idp pages"])
@@ -39,7 +39,7 @@ def consent_submit(
     settings = settings_of(request)
     oauth_request = request_from_query(target.split("?", 1)[1], settings)
     with request.app.state.sessionmaker() as session:
-        current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+        current = sso.from_cookie(session=session, cookie=sso_cookie(request))
         if current is None:
             return redirect(request, "/login?" + urlencode({"next": target}))
         outcome = authorize(
@@ -61,7 +61,7 @@ def device_page(request: Request, user_code: str | None = None) -> Response:
     if not user_code:
         return render(request, "device.html")
     with request.app.state.sessionmaker() as session:
-        current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+        current = sso.from_cookie(session=session, cookie=sso_cookie(request))
         if current is None:
             return redirect(
                 request, "/login?" + urlencode({"next": f"/device?{urlencode({'user_code': user_code})}"})
@@ -84,7 +84,7 @@ def device_submit(
     except CsrfError:
         return message(request, "csrf_failed", status_code=403)
     with request.app.state.sessionmaker() as session:
-        current = sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))
+        current = sso.from_cookie(session=session, cookie=sso_cookie(request))
         if current is None:
             return redirect(request, "/login")
         row = device_flow.get_pending(session=session, user_code=user_code or "")

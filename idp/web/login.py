@@ -14,7 +14,17 @@ from idp.parties import throttle
 from idp.parties.authenticate import authenticate
 from idp.parties.models import Person
 from idp.web.flow import after_login, safe_next
-from idp.web.pages import check_csrf, client_address, message, redirect, render, set_cookie, settings_of
+from idp.web.pages import (
+    check_csrf,
+    client_address,
+    message,
+    redirect,
+    render,
+    renew_csrf,
+    set_cookie,
+    settings_of,
+    sso_cookie,
+)
 from onenumber import worklog
 
 router = APIRouter(tags=["idp pages"])
@@ -24,7 +34,17 @@ OptionalForm = Annotated[str | None, Form()]
 
 def current(request: Request, session: object) -> sso.SsoSession | None:
     """The browser's live SSO session, if any."""
-    return sso.from_cookie(session=session, cookie=request.cookies.get(sso.COOKIE_NAME))  # type: ignore[arg-type]
+    return sso.from_cookie(session=session, cookie=sso_cookie(request))  # type: ignore[arg-type]
+
+
+def _with_session_cookie(request: Request, target: str, cookie: str) -> Response:
+    """Redirect with the (new) idp session cookie and a new CSRF token: every privilege change (login,
+    step-up, acting for an organisation) gives the browser both, so neither a planted nor an earlier copy
+    works afterwards."""
+    renew_csrf(request)
+    response = redirect(request, target)
+    set_cookie(response, request, sso.COOKIE_NAME, cookie, max_age=int(sso.SESSION_TTL.total_seconds()))
+    return response
 
 
 @router.get("/login", include_in_schema=False)
@@ -64,6 +84,9 @@ def login_submit(
             return render(
                 request, "login.html", status_code=429, error_key="locked", number=number, next=next
             )
+        previous = current(request, session)
+        if previous is not None:  # the browser's earlier (or a planted) session ends with this login
+            sso.revoke(session=session, row=previous)
         row, cookie = sso.create(
             session=session,
             person=person,
@@ -77,9 +100,7 @@ def login_submit(
         target = "/login/select" + (f"?{_next_query(next)}" if safe_next(next) else "")
     else:
         target = after_login(next, sid=row.sid, settings=settings)
-    response = redirect(request, target)
-    set_cookie(response, request, sso.COOKIE_NAME, cookie, max_age=int(sso.SESSION_TTL.total_seconds()))
-    return response
+    return _with_session_cookie(request, target, cookie)
 
 
 def _next_query(next_path: str | None) -> str:
@@ -135,9 +156,10 @@ def select_submit(
                 details={"role": option.role},
             )
         sso.set_act_for(session=session, row=row, act_for=act_for)
+        cookie = sso.renew_secret(session=session, row=row)
         session.commit()
         sid = row.sid
-    return redirect(request, after_login(next, sid=sid, settings=settings))
+    return _with_session_cookie(request, after_login(next, sid=sid, settings=settings), cookie)
 
 
 @router.get("/login/totp", include_in_schema=False)
@@ -176,7 +198,8 @@ def totp_submit(
             return render(request, "totp.html", status_code=401, error_key="totp_failed", next=next)
         throttle.release(session=session, slots=slots)
         sso.step_up(session=session, row=row, person=person, method="otp")
+        cookie = sso.renew_secret(session=session, row=row)
         worklog.append(session=session, actor=f"person:{person.sub}", action="login.totp", object="idp:login")
         session.commit()
         sid = row.sid
-    return redirect(request, after_login(next, sid=sid, settings=settings))
+    return _with_session_cookie(request, after_login(next, sid=sid, settings=settings), cookie)

@@ -12,8 +12,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from idp import sessions as sso
 from idp.errors import CsrfError
 from idp.i18n import LANG_COOKIE, pick_lang, translator
+from onenumber import cookies
 from onenumber.settings import Settings
 
 CSRF_COOKIE = "idp_csrf"
@@ -31,7 +33,7 @@ def settings_of(request: Request) -> Settings:
 
 def lang_of(request: Request) -> str:
     """Page language from ``?lang=`` or the ``lang`` cookie."""
-    return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+    return pick_lang(request.query_params.get("lang"), read_cookie(request, LANG_COOKIE))
 
 
 def client_address(request: Request) -> str | None:
@@ -41,33 +43,52 @@ def client_address(request: Request) -> str | None:
 
 def csrf_token(request: Request) -> str:
     """The CSRF token of this browser (the cookie value, created on first use)."""
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    token = getattr(request.state, "new_csrf", None) or read_cookie(request, CSRF_COOKIE)
     if not token:
         token = secrets.token_urlsafe(24)
         request.state.new_csrf = token
-    return token
+    return str(token)
+
+
+def renew_csrf(request: Request) -> None:
+    """A fresh CSRF token for this browser at a privilege change (a planted one stops working)."""
+    request.state.new_csrf = secrets.token_urlsafe(24)
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
-    """Refuse a form whose token does not match the cookie."""
-    cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+    """Refuse a form whose token does not match the cookie (any other text, ASCII or not)."""
+    cookie = read_cookie(request, CSRF_COOKIE)
+    if not cookie or not submitted:
         raise CsrfError("csrf_failed")
+    if not hmac.compare_digest(cookie.encode(), submitted.encode("utf-8", "surrogatepass")):
+        raise CsrfError("csrf_failed")
+
+
+def read_cookie(request: Request, name: str) -> str | None:
+    """Cookie ``name`` under the name this deployment uses (``__Host-`` outside development), or None."""
+    return cookies.read(request, settings_of(request), name)
+
+
+def sso_cookie(request: Request) -> str | None:
+    """The browser's idp session cookie (``sid.secret``), or None."""
+    return read_cookie(request, sso.COOKIE_NAME)
 
 
 def set_cookie(
     response: Response, request: Request, name: str, value: str, max_age: int | None = None
 ) -> None:
-    """Set a cookie HttpOnly, SameSite=Lax, Secure outside development."""
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=not settings_of(request).is_development,
-        path="/",
-    )
+    """Set a cookie HttpOnly, SameSite=Lax; Secure and ``__Host-`` outside development."""
+    cookies.write(response, settings_of(request), name, value, max_age=max_age)
+
+
+def delete_cookie(response: Response, request: Request, name: str) -> None:
+    """Expire cookie ``name``."""
+    cookies.delete(response, settings_of(request), name)
+
+
+def finish(response: Response, request: Request) -> Response:
+    """Pending cookies (CSRF, language) and the page headers, on a response made elsewhere."""
+    return _finish(response, request)
 
 
 def _finish(response: Response, request: Request) -> Response:

@@ -114,9 +114,10 @@ def hall_login(browser: TestClient, number: str, password: str, *, act_for: str 
             if urlparse(location).path == "/hall":
                 # The callback issued a fresh CSRF token (privilege change); this browser keeps using the
                 # matrix's known token, as a real browser would read the new one from its next page.
-                if any(cookie.name == CSRF_COOKIE for cookie in browser.cookies.jar):
-                    browser.cookies.delete(CSRF_COOKIE)  # every copy (the preset one and the renewed one)
-                    browser.cookies.set(CSRF_COOKIE, CSRF)
+                for name in (CSRF_COOKIE, IDP_CSRF_COOKIE):  # the idp renews its token at login too
+                    if any(cookie.name == name for cookie in browser.cookies.jar):
+                        browser.cookies.delete(name)  # every copy (the preset one and the renewed one)
+                        browser.cookies.set(name, CSRF)
                 return
             response = browser.get(location, follow_redirects=False)
             continue
@@ -283,6 +284,7 @@ def relaxed(settings: Settings) -> Settings:
         "rate_limit_verify_per_minute": 0,
         "rate_limit_status_per_minute": 0,
         "rate_limit_login_per_minute": 0,
+        "rate_limit_create_per_minute": 0,
     })
 
 

@@ -1,19 +1,34 @@
-"""预约办理: time slots per service centre, booking and cancelling; any centre accepts any item (同城通办)."""
+"""预约办理: time slots per service centre, booking and cancelling; any centre accepts any item (同城通办).
+
+Limits per person (issue 15): a holder has at most one live booking (not cancelled, slot not started) per
+service item, and a person makes at most ``ONENUMBER_APPOINTMENT_DAILY_LIMIT`` bookings a calendar day.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from onenumber import worklog
 from onenumber.db import utcnow
-from wallet.applications.exceptions import InvalidApplication, InvalidState, SlotUnavailable
+from wallet.applications.exceptions import (
+    AppointmentAlreadyBooked,
+    AppointmentDailyLimit,
+    InvalidApplication,
+    InvalidState,
+    SlotUnavailable,
+)
 from wallet.applications.models import Application, Appointment, AppointmentSlot, ServiceCentre
 from wallet.errors import Conflict, NotFound
+from wallet.services.calendar import CHINA_TZ
 from wallet.services.models import ServiceItem
+
+DAILY_LIMIT = 3  # default of ONENUMBER_APPOINTMENT_DAILY_LIMIT
 
 
 def get_centre(*, session: Session, code: str) -> ServiceCentre | None:
@@ -107,15 +122,22 @@ def book(
     actor: str,
     item: ServiceItem,
     slot_id: int,
+    daily_limit: int = DAILY_LIMIT,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book one place in a slot (never over capacity, even under concurrency); flushes."""
+    """Book one place in a slot; flushes. Refused, changing nothing once the caller rolls back: a full or
+    started slot, a second live booking of the holder for this item, more than ``daily_limit`` bookings by
+    this person today. The place is taken first: on SQLite that statement starts the write transaction, so
+    the checks after it see every booking committed before; on PostgreSQL concurrent bookings of one person
+    or holder also wait for each other (an advisory lock until commit), and the conditional update never
+    lets ``booked`` pass ``capacity``."""
     now = now or utcnow()
     slot = session.get(AppointmentSlot, slot_id)
     if slot is None:
         raise NotFound("no such slot", field="slot_id", code="slot_not_found")
     if slot.starts_at <= now:
         raise SlotUnavailable("this slot has already started", field="slot_id")
+    _one_at_a_time(session, {holder_index, actor})
     taken = session.execute(
         update(AppointmentSlot)
         .where(AppointmentSlot.id == slot.id, AppointmentSlot.booked < AppointmentSlot.capacity)
@@ -124,6 +146,7 @@ def book(
     ).scalar_one_or_none()
     if taken is None:
         raise SlotUnavailable("this slot is full", field="slot_id")
+    _check_limits(session, holder_index=holder_index, actor=actor, item=item, daily_limit=daily_limit, now=now)
     session.refresh(slot)
     booking = Appointment(
         slot_id=slot.id,
@@ -145,6 +168,55 @@ def book(
     return booking
 
 
+def _one_at_a_time(session: Session, keys: set[str]) -> None:
+    """On PostgreSQL, wait for other bookings of these holders/persons to commit (in a fixed order)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: the slot update that follows takes the database's single write lock
+    for key in sorted(keys):
+        digest = hashlib.blake2b(f"appointment:{key}".encode(), digest_size=8).digest()
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest, "big", signed=True)}
+        )
+
+
+def _check_limits(
+    session: Session, *, holder_index: str, actor: str, item: ServiceItem, daily_limit: int, now: datetime
+) -> None:
+    """The per-person rules of booking (issue 15): one live booking per item, ``daily_limit`` a day."""
+    live = session.execute(
+        select(AppointmentSlot.starts_at)
+        .join(Appointment, Appointment.slot_id == AppointmentSlot.id)
+        .where(
+            Appointment.holder_index == holder_index,
+            Appointment.item_id == item.id,
+            Appointment.status == "booked",
+            AppointmentSlot.starts_at > now,
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    if live is not None:
+        when = live.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        raise AppointmentAlreadyBooked(
+            f"one live appointment per service item: there is already one for {item.name} at {when}; "
+            "cancel it before booking another",
+            field="item",
+        )
+    if daily_limit <= 0:
+        return
+    day_start = datetime.combine(now.astimezone(CHINA_TZ).date(), time(0), tzinfo=CHINA_TZ)
+    today = session.execute(
+        select(func.count())
+        .select_from(Appointment)
+        .where(Appointment.booked_by == actor, Appointment.created_at >= day_start)
+    ).scalar_one()
+    if today >= daily_limit:
+        raise AppointmentDailyLimit(
+            f"at most {daily_limit} appointments a day per person (cancelled ones count): "
+            f"{today} booked today; try again tomorrow",
+            field="slot_id",
+        )
+
+
 def get_booking(*, session: Session, appointment_id: int, holder_indexes: frozenset[str]) -> Appointment:
     """A booking of one of these holders, or not found."""
     booking = session.get(Appointment, appointment_id)
@@ -157,10 +229,23 @@ def cancel(*, session: Session, booking: Appointment, actor: str, now: datetime 
     """Cancel a booking and free its place; flushes."""
     if booking.status != "booked":
         raise InvalidState(f"this appointment is {booking.status}", field="appointment_id")
-    booking.status, booking.cancelled_at = "cancelled", now or utcnow()
+    at = now or utcnow()
+    # Claimed atomically: two cancels of one booking at once free its place once, not twice.
+    claimed = session.execute(
+        update(Appointment)
+        .where(Appointment.id == booking.id, Appointment.status == "booked")
+        .values(status="cancelled", cancelled_at=at)
+        .returning(Appointment.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if claimed is None:
+        session.refresh(booking)
+        raise InvalidState(f"this appointment is {booking.status}", field="appointment_id")
+    set_committed_value(booking, "status", "cancelled")
+    set_committed_value(booking, "cancelled_at", at)
     session.execute(
         update(AppointmentSlot)
-        .where(AppointmentSlot.id == booking.slot_id)
+        .where(AppointmentSlot.id == booking.slot_id, AppointmentSlot.booked > 0)
         .values(booked=AppointmentSlot.booked - 1)
     )
     session.flush()

@@ -103,6 +103,18 @@ class SlotUnavailable(Conflict):
     code = "slot_unavailable"
 
 
+class AppointmentAlreadyBooked(Conflict):
+    """The holder already has a booking for this item that has not started and is not cancelled."""
+
+    code = "appointment_already_booked"
+
+
+class AppointmentDailyLimit(Conflict):
+    """The person has made as many bookings today as one person may (``ONENUMBER_APPOINTMENT_DAILY_LIMIT``)."""
+
+    code = "appointment_daily_limit"
+
+
 class OrganisationRequired(WalletError):
     """A business item is applied for on behalf of an organisation (log in acting for it)."""
 

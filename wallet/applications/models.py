@@ -262,7 +262,7 @@ class Appointment(Base):
     slot_id: Mapped[int] = mapped_column(ForeignKey("wallet_appointment_slot.id"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("wallet_service_item.id"))
     holder_index: Mapped[str] = mapped_column(String(64), index=True)
-    booked_by: Mapped[str] = mapped_column(String(200))
+    booked_by: Mapped[str] = mapped_column(String(200), index=True)  # the daily cap counts per person
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("wallet_application.id"), nullable=True, index=True
     )

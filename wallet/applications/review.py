@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from onenumber import worklog
 from onenumber.db import utcnow
 from onenumber.settings import Settings
-from wallet.applications import forms, resolve
+from wallet.applications import forms, progress, resolve
 from wallet.applications import service as app_service
 from wallet.applications.applicant import Applicant
 from wallet.applications.exceptions import (
@@ -133,7 +133,7 @@ def _render(
         issuer_name=dept.name,
         issuer_code=dept.credit_code,
         identifier=app.serial,
-        verify_url=f"{settings.issuer.rstrip('/')}/api/applications/status?serial={app.serial}",
+        verify_url=progress.page_url(settings, app.serial, app_service.query_code(app, settings=settings)),
         issued_on=calendar.local_date(now),
         seal_purpose=dept.seal_purpose,
         extra={"serial": app.serial},

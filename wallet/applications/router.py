@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi.responses import RedirectResponse
 
 from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
-from wallet.applications import materials, resolve, review, views
+from wallet.applications import materials, progress, resolve, review, views
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller, walk_in
 from wallet.applications.dependencies import NowDep
@@ -15,7 +16,7 @@ from wallet.applications.routes_feedback import router as feedback_router
 from wallet.applications.routes_staff import router as staff_router
 from wallet.applications.schemas import ApplicationOut, DocumentOut, PrepareOut, SubmitIn, SupplementIn
 from wallet.dependencies import CurrentCaller
-from wallet.errors import NotFound
+from wallet.errors import NotFound, WalletError
 from wallet.services import service as catalog
 
 router = APIRouter(tags=["applications"])
@@ -125,10 +126,21 @@ def my_applications(
     ]
 
 
-@router.get("/api/applications/status")
-def public_status(serial: str, code: str, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+@router.get("/api/applications/status", response_model=None)
+def public_status(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    serial: Annotated[str, Query(max_length=progress.MAX_LENGTH)],
+    code: Annotated[str | None, Query(max_length=progress.MAX_LENGTH, description="required")] = None,
+) -> dict[str, Any] | Response:
     """Progress by serial number and query code (kiosk, phone); no personal data."""
-    return app_service.public_status(session=session, settings=settings, serial=serial, code=code)
+    if code is None:
+        # a browser that scanned the QR of a result sealed before the QR carried the page link and the code
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse(progress.page_url(settings, serial), status_code=303)
+        raise WalletError("give the query code too", field="code")
+    return progress.lookup(session=session, settings=settings, serial=serial, code=code)
 
 
 @router.get("/api/applications/{serial}", response_model=ApplicationOut)

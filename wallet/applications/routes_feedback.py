@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter
 
 from onenumber.db import DbInt
-from onenumber.deps import SessionDep
+from onenumber.deps import SessionDep, SettingsDep
+from onenumber.inputs import Instant
 from wallet.applications import appointments, feedback, views
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller
@@ -172,7 +173,7 @@ def add_slots(code: str, body: SlotsIn, session: SessionDep, caller: AdminCaller
 
 @router.get("/api/centres/{code}/slots", response_model=list[SlotOut])
 def list_slots(
-    code: str, session: SessionDep, now: NowDep, start: datetime | None = None, days: int = 14
+    code: str, session: SessionDep, now: NowDep, start: Instant | None = None, days: int = 14
 ) -> list[SlotOut]:
     """Slots of a centre with their free places."""
     centre = _centre(session, code)
@@ -188,8 +189,10 @@ def list_slots(
 
 
 @router.post("/api/appointments", response_model=AppointmentOut, status_code=201)
-def book(body: BookIn, session: SessionDep, caller: CurrentCaller, now: NowDep) -> AppointmentOut:
-    """Book a slot for an item at any centre."""
+def book(
+    body: BookIn, session: SessionDep, settings: SettingsDep, caller: CurrentCaller, now: NowDep
+) -> AppointmentOut:
+    """Book a slot for an item at any centre (one live booking per item, a few bookings a day per person)."""
     item = catalog.require_item(session=session, code=body.item, field="item")
     applicant = from_caller(caller, item)
     booking = appointments.book(
@@ -198,6 +201,7 @@ def book(body: BookIn, session: SessionDep, caller: CurrentCaller, now: NowDep) 
         actor=caller.actor,
         item=item,
         slot_id=body.slot_id,
+        daily_limit=settings.appointment_daily_limit,
         now=now,
     )
     session.commit()

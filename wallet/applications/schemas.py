@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from onenumber.db import DbInt
+from onenumber.inputs import Instant
 
 
 class PrepareOut(BaseModel):
@@ -227,9 +228,9 @@ class CentreIn(BaseModel):
 class SlotsIn(BaseModel):
     """Slots to open at a centre."""
 
-    starts: list[datetime]
-    minutes: int = 30
-    capacity: int = 1
+    starts: list[Instant] = Field(max_length=1000, description="with their UTC offset")
+    minutes: int = Field(default=30, ge=1, le=24 * 60)
+    capacity: int = Field(default=1, ge=1, le=10_000)
 
 
 class SlotOut(BaseModel):

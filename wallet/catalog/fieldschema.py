@@ -14,6 +14,7 @@ import re
 from datetime import date
 from typing import Any
 
+from onenumber.inputs import EARLIEST, LATEST, in_range
 from wallet.errors import InvalidLicenseData, InvalidSchema
 
 _TYPES = {"string", "integer", "number", "boolean"}
@@ -78,11 +79,11 @@ def _check_value(name: str, prop: dict[str, Any], value: Any) -> Any:
             raise _fail(name, "type", "must be a string")
         if prop.get("format") == "date":
             try:
-                date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError as exc:
                 raise _fail(name, "format", "must be a date YYYY-MM-DD") from exc
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise _fail(name, "format", "must be a date YYYY-MM-DD")
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) or not in_range(day):
+                raise _fail(name, "format", f"must be a date YYYY-MM-DD between {EARLIEST} and {LATEST}")
         if "minLength" in prop and len(value) < prop["minLength"]:
             raise _fail(name, "minLength", f"must have at least {prop['minLength']} characters")
         if "maxLength" in prop and len(value) > prop["maxLength"]:

@@ -14,7 +14,7 @@ from idp.identifiers.exceptions import IdentifierError
 from onenumber import worklog
 from wallet.catalog import fieldschema
 from wallet.catalog.models import Department, LicenseType
-from wallet.errors import Conflict, NotFound, UnknownLicenseType, WalletError
+from wallet.errors import Conflict, NotFound, UnknownLicenseType, WalletError, check_text
 
 HOLDER_KINDS = ("person", "organization")
 REUSE_CLASSES = ("always", "while_valid", "selectable", "never")
@@ -45,6 +45,14 @@ def list_departments(*, session: Session) -> Sequence[Department]:
     return session.execute(select(Department).order_by(Department.credit_code)).scalars().all()
 
 
+def _department_texts(name: str, seal_purpose: str) -> tuple[str, str]:
+    """A department's name and seal purpose, checked against what their columns hold."""
+    name = check_text(name, field="name", max_length=200)
+    if not name:
+        raise WalletError("a department has a name", field="name", code="name_required")
+    return name, check_text(seal_purpose, field="seal_purpose", max_length=50) or "行政审批专用章"
+
+
 def create_department(
     *,
     session: Session,
@@ -55,9 +63,10 @@ def create_department(
 ) -> Department:
     """Add a department (credit code validated as GB 32100); flushes, the caller commits."""
     code = _credit_code(credit_code, field="credit_code")
+    name, seal_purpose = _department_texts(name, seal_purpose)
     if get_department(session=session, credit_code=code) is not None:
         raise Conflict(f"department {code} already exists", field="credit_code")
-    dept = Department(credit_code=code, name=name.strip(), seal_purpose=seal_purpose)
+    dept = Department(credit_code=code, name=name, seal_purpose=seal_purpose)
     session.add(dept)
     session.flush()
     worklog.append(
@@ -184,9 +193,8 @@ def update_department(
     dept = get_department(session=session, credit_code=credit_code)
     if dept is None:
         raise NotFound(f"no department {credit_code!r}", field="credit_code", code="unknown_department")
-    if not name.strip():
-        raise WalletError("a department has a name", field="name", code="name_required")
-    dept.name, dept.seal_purpose = name.strip(), seal_purpose.strip() or dept.seal_purpose
+    name, seal_purpose = _department_texts(name, seal_purpose or dept.seal_purpose)
+    dept.name, dept.seal_purpose = name, seal_purpose
     session.flush()
     worklog.append(
         session=session,

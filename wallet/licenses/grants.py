@@ -13,12 +13,13 @@ from onenumber.db import utcnow
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType
 from wallet.dependencies import Caller
-from wallet.errors import InvalidLicenseData, NotFound, WalletError, refuse_id_number
+from wallet.errors import InvalidLicenseData, NotFound, WalletError, check_text, refuse_id_number
 from wallet.licenses.models import AccessLog, License, UseGrant
 from wallet.licenses.refs import LicenseFacts
 
 GRANTEE_KINDS = ("department", "client")
 MAX_GRANT = timedelta(days=366)
+MAX_PURPOSE = 500  # the column's length
 
 
 def create(
@@ -49,6 +50,7 @@ def create(
         grantee = dept.credit_code
     if not purpose.strip():
         raise WalletError("state the purpose of the grant", field="purpose", code="purpose_required")
+    purpose = check_text(purpose, field="purpose", max_length=MAX_PURPOSE)
     refuse_id_number(purpose, field="purpose")
     start = valid_from or now
     if valid_until <= start or valid_until <= now:

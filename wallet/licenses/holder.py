@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from onenumber.db import utcnow
+from storage import StorageError
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType
 from wallet.dependencies import DELEGATION_GRANT, DELEGATION_READ, Caller
@@ -30,35 +31,52 @@ def get_license(
     identifier: str,
     action: str = DELEGATION_READ,
     channel: str = "wallet",
-    log_as: str = "read",
+    log_as: str | None = "read",
     now: datetime | None = None,
 ) -> License:
-    """One license the caller holds (404 otherwise); reads by an agent rather than the holder are logged."""
+    """One license the caller holds (404 otherwise); reads by an agent rather than the holder are logged as
+    ``log_as`` (None: the caller logs what happened itself, as :func:`get_pdf` does)."""
     lic = access.require_holder(
         caller, service.get_by_identifier(session=session, identifier=identifier), action
     )
-    if not access.is_self(caller, lic):
-        label = f"{caller.name or ''} ({caller.act_for.role if caller.act_for else ''})"
-        grants.add_entry(
-            session,
-            grants.access_entry(
-                lic=lic,
-                accessor=caller.actor,
-                accessor_label=label,
-                action=log_as,
-                channel=channel,
-                purpose="delegated use",
-                now=now or utcnow(),
-            ),
-        )
-        session.commit()
+    if log_as is not None:
+        _log_delegated(session=session, caller=caller, lic=lic, action=log_as, channel=channel, now=now)
     return lic
 
 
+def _log_delegated(
+    *, session: Session, caller: Caller, lic: License, action: str, channel: str, now: datetime | None = None
+) -> None:
+    """An access-log row when an agent, not the holder, used the license; committed."""
+    if access.is_self(caller, lic):
+        return
+    label = f"{caller.name or ''} ({caller.act_for.role if caller.act_for else ''})"
+    grants.add_entry(
+        session,
+        grants.access_entry(
+            lic=lic,
+            accessor=caller.actor,
+            accessor_label=label,
+            action=action,
+            channel=channel,
+            purpose="delegated use",
+            now=now or utcnow(),
+        ),
+    )
+    session.commit()
+
+
 def get_pdf(*, session: Session, blob_store: Any, caller: Caller, identifier: str) -> tuple[License, bytes]:
-    """The sealed original PDF of a license the caller holds."""
-    lic = get_license(session=session, caller=caller, identifier=identifier, log_as="download")
-    data: bytes = blob_store.get(lic.pdf_blob_key)
+    """The sealed original PDF of a license the caller holds. An agent's download is logged once the bytes
+    are in hand; when the blob store fails it is logged as ``download_failed`` (the holder sees the attempt,
+    never a download that did not happen) and the storage error goes on to the caller."""
+    lic = get_license(session=session, caller=caller, identifier=identifier, log_as=None)
+    try:
+        data: bytes = blob_store.get(lic.pdf_blob_key)
+    except StorageError:
+        _log_delegated(session=session, caller=caller, lic=lic, action="download_failed", channel="wallet")
+        raise
+    _log_delegated(session=session, caller=caller, lic=lic, action="download", channel="wallet")
     return lic, data
 
 

@@ -65,7 +65,10 @@ def verify_license(
 def verify_pdf(
     session: SessionDep, settings: SettingsDep, caller: OptionalCaller, file: Annotated[UploadFile, File()]
 ) -> PdfVerificationOut:
-    """Registry check of an uploaded PDF: seal (signing/), registered original (SHA-256), current status."""
+    """Registry check of an uploaded PDF: seal (signing/), registered original (SHA-256), current status.
+
+    A sync handler: it waits in a worker thread for signing's worker process; 503 ``temporarily_unavailable``
+    with ``Retry-After`` when every verification worker is busy."""
     data = file.file.read(settings.upload_limit_bytes + 1)
     if len(data) > settings.upload_limit_bytes:
         raise WalletError("the file is larger than the upload limit", field="file", code="upload_too_large")

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from onenumber.inputs import Day, Instant
+
 
 class IssueIn(BaseModel):
     """Issue a license to a holder number."""
@@ -17,8 +19,8 @@ class IssueIn(BaseModel):
     )
     holder_name: str = Field(max_length=200)
     data: dict[str, Any] = Field(default_factory=dict)
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
 
 
 class ReasonIn(BaseModel):
@@ -31,8 +33,8 @@ class NewVersionIn(BaseModel):
     """Renew or change a license: new data (merged over the old) and/or new validity."""
 
     data: dict[str, Any] | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: Day | None = None
+    valid_until: Day | None = None
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -187,8 +189,8 @@ class GrantIn(BaseModel):
     grantee_kind: Literal["department", "client"]
     grantee: str = Field(max_length=100)
     purpose: str = Field(max_length=500)
-    valid_until: datetime
-    valid_from: datetime | None = None
+    valid_until: Instant = Field(description="with its UTC offset, e.g. 2026-06-30T18:00:00+08:00")
+    valid_from: Instant | None = None
     fields: list[str] | None = None
 
 

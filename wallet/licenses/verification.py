@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -158,12 +157,13 @@ def _registry_part(lic: License | None, now: datetime) -> dict[str, Any]:
 def verify_pdf(
     *, session: Session, pdf: bytes, caller: Caller | None = None, now: datetime | None = None
 ) -> PdfVerificationOut:
-    """Seal check by signing/, then the registry: sealed original of a license? status now."""
+    """Seal check by signing/ (in its worker pool; ``signing.workers.WorkersBusy`` when that is full), then
+    the registry: sealed original of a license? status now."""
     import signing
 
     now = now or utcnow()
     report = signing.verify_pdf_sync(session=session, pdf=pdf)
-    sha = hashlib.sha256(pdf).hexdigest()
+    sha = report.sha256
     lic = service.get_by_sha256(session=session, sha256=sha)
     registry = _registry_part(lic, now)
     reasons_zh, reasons_en = list(report.reasons_zh), list(report.reasons_en)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from onenumber.deps import SessionDep, SettingsDep
+from onenumber.inputs import Day
 from wallet.dependencies import AdminCaller
 from wallet.licenses import presentation
 from wallet.services import calendar, pages, service
@@ -112,7 +111,7 @@ def set_calendar_day(body: CalendarDayIn, session: SessionDep, caller: AdminCall
 
 @router.get("/api/calendar/add", response_model=WorkingDaysOut)
 def add_days(
-    session: SessionDep, start: date, days: int = Query(ge=0, le=calendar.MAX_DAYS)
+    session: SessionDep, start: Day, days: int = Query(ge=0, le=calendar.MAX_DAYS)
 ) -> WorkingDaysOut:
     """The date ``days`` working days after ``start``."""
     return WorkingDaysOut(

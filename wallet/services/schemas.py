@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from onenumber.inputs import Day
+
 Category = Literal["personal", "business"]
 Channel = Literal["online", "counter"]
 RequirementKind = Literal["license_type", "document", "form", "commitment"]
@@ -127,7 +129,7 @@ class GuideOut(BaseModel):
 class CalendarDayIn(BaseModel):
     """A holiday or an adjusted working weekend day."""
 
-    day: date
+    day: Day
     kind: Literal["holiday", "workday"]
     name: str = Field(default="", max_length=100)
 

@@ -13,10 +13,10 @@ from starlette.datastructures import FormData, UploadFile
 
 from onenumber.db import DbInt, utcnow
 from onenumber.deps import SessionDep
-from wallet.applications import appointments, feedback, materials, resolve, review, views
+from wallet.applications import appointments, feedback, materials, progress, resolve, review, views
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller
-from wallet.applications.exceptions import MaterialsMissing
+from wallet.applications.exceptions import ApplicationNotFound, MaterialsMissing
 from wallet.errors import Forbidden, NotFound, WalletError
 from wallet.web.hall_apply import parse_answers, requirement_names
 from wallet.web.i18n import pick
@@ -100,6 +100,23 @@ def application_page(
         pick=pick,
         req_names=requirement_names(app.item, lang_of(request)),
     )
+
+
+@router.get("/hall/progress")
+def progress_page(
+    request: Request, session: SessionDep, serial: str | None = None, code: str | None = None
+) -> Response:
+    """办件进度查询, public: the progress and result of an application by serial number and query code (the
+    page the QR code of a sealed result opens); without both, the form asking for them."""
+    settings = settings_of(request)
+    if not serial or not code:
+        return render(request, "hall/progress.html", status=None, serial=serial)
+    try:
+        status = progress.lookup(session=session, settings=settings, serial=serial, code=code)
+    except ApplicationNotFound:
+        error = t_of(request)("progress_not_found")
+        return render(request, "hall/progress.html", status_code=404, status=None, serial=serial, error=error)
+    return render(request, "hall/progress.html", status=status, serial=serial)
 
 
 @router.get("/hall/applications/{serial}")
@@ -193,6 +210,7 @@ def book(
         actor=user.caller.actor,
         item=app.item,
         slot_id=slot_id,
+        daily_limit=settings_of(request).appointment_daily_limit,
     )
     appointments.attach(session=session, booking=booking, app=app)
     session.commit()

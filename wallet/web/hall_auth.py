@@ -37,7 +37,7 @@ def _start_flow(request: Request, next_path: str) -> tuple[str, str | None]:
     """Record a new flow on the browser's session (creating one); (authorize URL, new cookie or None)."""
     settings = settings_of(request)
     flow = oidc.Flow.new()
-    cookie_value = request.cookies.get(web_sessions.cookie_name(CHANNEL))
+    cookie_value = identity.session_cookie(request, CHANNEL)
     with request.app.state.sessionmaker() as db:
         state = web_sessions.load(session=db, settings=settings, channel=CHANNEL, cookie=cookie_value)
         new_cookie = None
@@ -82,7 +82,7 @@ async def callback(
     """OIDC Core §3.1.2.5: check ``state``, exchange the code, validate the ID token, start the session."""
     settings = settings_of(request)
     t = t_of(request)
-    cookie_value = request.cookies.get(web_sessions.cookie_name(CHANNEL))
+    cookie_value = identity.session_cookie(request, CHANNEL)
 
     def load() -> web_sessions.WebState | None:
         with request.app.state.sessionmaker() as db:
@@ -127,7 +127,6 @@ async def logout(request: Request, csrf: str | None = Form(None)) -> Response:
         if refresh_token:
             await oidc.revoke(request, settings, token=str(refresh_token))
         id_token = current.state.data.get("id_token")
-        await run_in_threadpool(identity.end, request, current.state)
         if id_token:
             target = "/logout?" + urlencode(
                 {
@@ -135,6 +134,5 @@ async def logout(request: Request, csrf: str | None = Form(None)) -> Response:
                     "post_logout_redirect_uri": f"{settings.issuer.rstrip('/')}/hall/",
                 }
             )
-    response = redirect(request, target)
-    response.delete_cookie(web_sessions.cookie_name(CHANNEL), path="/")
-    return response
+    await run_in_threadpool(identity.end_browser_session, request, CHANNEL)
+    return identity.forget_cookie(redirect(request, target), request, CHANNEL)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from idp.errors import IdpError
@@ -15,7 +16,7 @@ from wallet.dependencies import Caller
 from wallet.errors import WalletError
 from wallet.web import oidc
 from wallet.web import sessions as web_sessions
-from wallet.web.rendering import settings_of
+from wallet.web.rendering import delete_cookie, read_cookie, renew_csrf, settings_of
 
 REFRESH_MARGIN = 30
 
@@ -74,8 +75,13 @@ def verify_access_token(request: Request, token: str) -> dict[str, Any]:
     return claims
 
 
+def session_cookie(request: Request, channel: str) -> str | None:
+    """The browser's session cookie of ``channel`` (``__Host-`` name outside development), or None."""
+    return read_cookie(request, web_sessions.cookie_name(channel))
+
+
 def _load(request: Request, settings: Settings, channel: str) -> web_sessions.WebState | None:
-    cookie = request.cookies.get(web_sessions.cookie_name(channel))
+    cookie = session_cookie(request, channel)
     with request.app.state.sessionmaker() as db:
         state = web_sessions.load(session=db, settings=settings, channel=channel, cookie=cookie)
         db.commit()
@@ -93,6 +99,23 @@ def end(request: Request, state: web_sessions.WebState | None) -> None:
     with request.app.state.sessionmaker() as db:
         web_sessions.destroy(session=db, state=state)
         db.commit()
+
+
+def end_browser_session(request: Request, channel: str) -> None:
+    """Logout, a privilege change: the row the browser's cookie names is deleted whatever it holds (signed
+    in, half-way through a login, or expired tokens), and the next response carries a new CSRF token."""
+    settings = settings_of(request)
+    with request.app.state.sessionmaker() as db:
+        state = web_sessions.load(session=db, settings=settings, channel=channel, cookie=session_cookie(request, channel))
+        web_sessions.destroy(session=db, state=state)
+        db.commit()
+    renew_csrf(request)
+
+
+def forget_cookie(response: Response, request: Request, channel: str) -> Response:
+    """Expire the browser's session cookie of ``channel``."""
+    delete_cookie(response, request, web_sessions.cookie_name(channel))
+    return response
 
 
 async def current(request: Request, channel: str) -> Identity | None:

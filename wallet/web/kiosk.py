@@ -31,7 +31,7 @@ MIN_PAGE_IDLE = 3  # seconds: long enough to read that the page is about to log 
 
 def _load(request: Request) -> web_sessions.WebState | None:
     settings = settings_of(request)
-    cookie = request.cookies.get(web_sessions.cookie_name(CHANNEL))
+    cookie = identity.session_cookie(request, CHANNEL)
     with request.app.state.sessionmaker() as db:
         state = web_sessions.load(session=db, settings=settings, channel=CHANNEL, cookie=cookie)
         db.commit()
@@ -75,7 +75,7 @@ async def start(request: Request, csrf: Annotated[str | None, Form()] = None) ->
                 session=db,
                 settings=settings,
                 channel=CHANNEL,
-                cookie=request.cookies.get(web_sessions.cookie_name(CHANNEL)),
+                cookie=identity.session_cookie(request, CHANNEL),
             )
             web_sessions.destroy(session=db, state=old)
             _, cookie = web_sessions.create(session=db, settings=settings, channel=CHANNEL, data=data)
@@ -188,7 +188,5 @@ async def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -
         token = state.data.get("access_token")
         if token:
             await oidc.revoke(request, settings_of(request), token=str(token), hall=False)
-        await run_in_threadpool(identity.end, request, state)
-    response = redirect(request, "/kiosk?bye=1")
-    response.delete_cookie(web_sessions.cookie_name(CHANNEL), path="/")
-    return response
+    await run_in_threadpool(identity.end_browser_session, request, CHANNEL)
+    return identity.forget_cookie(redirect(request, "/kiosk?bye=1"), request, CHANNEL)

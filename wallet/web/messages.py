@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wallet.web.messages_forms import FORMS
+from wallet.web.messages_progress import PROGRESS
 from wallet.web.msg import M
 from wallet.web.msg import m as _m
 
@@ -130,6 +131,7 @@ HALL: M = {
     "access_verify": _m("核验", "verified"),
     "access_present": _m("亮证", "shown"),
     "access_download": _m("下载", "downloaded"),
+    "access_download_failed": _m("下载未成功", "download failed"),
     "access_export": _m("导出", "exported"),
 }
 
@@ -420,4 +422,4 @@ ADMIN: M = {
     "reuse_never": _m("不复用", "never"),
 }
 
-MESSAGES: M = {**COMMON, **HALL, **VERIFY, **ERRORS, **KIOSK, **SERVICES, **CONSOLE, **ADMIN, **FORMS}
+MESSAGES: M = {**COMMON, **HALL, **VERIFY, **ERRORS, **KIOSK, **SERVICES, **CONSOLE, **ADMIN, **FORMS, **PROGRESS}

@@ -42,6 +42,15 @@ APPOINTMENT: M = {
     "appointment_none": _m("办件已办结，无需预约。", "The application is concluded; no appointment is needed."),
     "err_slot_unavailable": _m("该时段已约满或已开始，请选择其他时段。", "That time is full or has started; choose another."),
     "err_appointment_not_found": _m("没有找到该预约。", "No such appointment."),
+    "err_appointment_already_booked": _m(
+        "您已预约过该事项，且预约尚未到期。同一事项只能保留一个有效预约，如需改约请先取消原预约。",
+        "You already have an appointment for this service that has not taken place; cancel it before booking "
+        "another.",
+    ),
+    "err_appointment_daily_limit": _m(
+        "您今天的预约次数已达上限（已取消的预约也计入），请明天再试。",
+        "You have made as many appointments today as one person may (cancelled ones count); try again tomorrow.",
+    ),
     "err_invalid_application_state": _m(
         "办件当前状态不允许此操作，请刷新页面后再试。",
         "The application's current status does not allow this; reload the page and try again.",

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from onenumber import cookies
 from onenumber.settings import Settings
 from wallet.web.i18n import LANG_COOKIE, Translator, pick_lang, translator
 
@@ -53,7 +54,7 @@ def settings_of(request: Request) -> Settings:
 
 def lang_of(request: Request) -> str:
     """Page language: ``?lang=`` first, then the ``lang`` cookie, else Chinese."""
-    return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+    return pick_lang(request.query_params.get("lang"), read_cookie(request, LANG_COOKIE))
 
 
 def t_of(request: Request) -> Translator:
@@ -63,7 +64,7 @@ def t_of(request: Request) -> Translator:
 
 def csrf_token(request: Request) -> str:
     """This browser's CSRF token (double-submit cookie), created on first use."""
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_web_csrf", None)
+    token = getattr(request.state, "new_web_csrf", None) or read_cookie(request, CSRF_COOKIE)
     if not token:
         token = secrets.token_urlsafe(24)
         request.state.new_web_csrf = token
@@ -76,24 +77,28 @@ def renew_csrf(request: Request) -> None:
 
 
 def csrf_ok(request: Request, submitted: str | None) -> bool:
-    """True when a submitted form carries this browser's CSRF token."""
-    cookie = request.cookies.get(CSRF_COOKIE)
-    return bool(cookie and submitted and hmac.compare_digest(cookie, submitted))
+    """True when a submitted form carries this browser's CSRF token (any other text, ASCII or not, is no)."""
+    cookie = read_cookie(request, CSRF_COOKIE)
+    if not cookie or not submitted:
+        return False
+    return hmac.compare_digest(cookie.encode(), submitted.encode("utf-8", "surrogatepass"))
+
+
+def read_cookie(request: Request, name: str) -> str | None:
+    """Cookie ``name`` under the name this deployment uses (``__Host-`` outside development), or None."""
+    return cookies.read(request, settings_of(request), name)
 
 
 def set_cookie(
     response: Response, request: Request, name: str, value: str, *, max_age: int | None = None
 ) -> None:
-    """A cookie that is HttpOnly, SameSite=Lax and Secure outside development."""
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=not settings_of(request).is_development,
-        path="/",
-    )
+    """A cookie that is HttpOnly, SameSite=Lax; Secure and ``__Host-`` outside development."""
+    cookies.write(response, settings_of(request), name, value, max_age=max_age)
+
+
+def delete_cookie(response: Response, request: Request, name: str) -> None:
+    """Expire cookie ``name``."""
+    cookies.delete(response, settings_of(request), name)
 
 
 def finish(response: Response, request: Request) -> Response:

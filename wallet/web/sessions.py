@@ -11,10 +11,10 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from onenumber.crypto import blind_index, decrypt_str, encrypt_str
@@ -123,7 +123,22 @@ def destroy(*, session: Session, state: WebState | None) -> None:
         session.flush()
 
 
-def purge_expired(*, session: Session) -> int:
-    """Delete sessions past their absolute expiry; returns how many."""
-    result = session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+def purge_expired(*, session: Session, now: datetime | None = None, limit: int | None = None) -> int:
+    """Delete sessions past their absolute expiry or idle too long (``load`` refuses them anyway), at most
+    ``limit`` of them; returns how many. This also removes abandoned sign-in flows: the hall keeps a flow's
+    state, nonce and PKCE verifier in the browser's session until the callback."""
+    now = now or utcnow()
+    # Each row carries its channel's idle limit: one condition per distinct limit (a handful) keeps the
+    # comparison plain on SQLite and PostgreSQL alike.
+    limits = session.scalars(select(WebSession.idle_seconds).distinct()).all()
+    idle = [
+        and_(WebSession.idle_seconds == s, WebSession.last_seen_at < now - timedelta(seconds=s)) for s in limits
+    ]
+    dead = or_(WebSession.expires_at <= now, *idle)
+    target = select(WebSession.id).where(dead)
+    if limit is not None:
+        target = target.limit(limit)
+    result = session.execute(
+        delete(WebSession).where(WebSession.id.in_(target)).execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from onenumber.db import autocommit
 from onenumber.deps import SessionDep, SettingsDep
+from signing.workers import WorkersBusy
 from wallet.errors import WalletError
 from wallet.licenses import verification
 from wallet.web import lookups
@@ -17,6 +18,10 @@ from wallet.web.pages import PageRoute, human_message
 from wallet.web.rendering import csrf_ok, error_page, lang_of, render, t_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+_BUSY = (
+    "核验服务繁忙，请稍等片刻后重新上传。",
+    "Verification is busy right now; please upload the file again in a moment.",
+)
 
 
 def token_from(text: str) -> str:
@@ -96,7 +101,12 @@ def verify_pdf(
         return render(request, "verify.html", status_code=422, error=t("err_file_empty"))
     if len(data) > settings.upload_limit_bytes:
         return render(request, "verify.html", status_code=413, error=t("err_upload_too_large"))
-    report = verification.verify_pdf(session=session, pdf=data)
+    try:
+        report = verification.verify_pdf(session=session, pdf=data)
+    except WorkersBusy as exc:
+        busy = render(request, "verify.html", status_code=503, error=_BUSY[lang_of(request) == "en"])
+        busy.headers.update(exc.headers)
+        return busy
     result_doc = None
     if report.verdict == "not_registered":
         found = lookups.result_by_sha256(session=session, sha256=report.sha256)
