@@ -9,8 +9,10 @@ database each time was a fifth of introspection's cost. Each process keeps inste
   more than ``REFRESH_S`` old.
 
 A revocation made in this process is seen at once (SQLAlchemy mapper events at flush add the jti or the
-ended session to every view, before the revoking request even answers); one made by another worker is
-seen within ``REFRESH_S`` seconds (plus one query's time).
+ended session to every view, before the revoking request even answers). On PostgreSQL the same events
+publish it (``NOTIFY`` in the revoking transaction, :mod:`onenumber.invalidation`), so every other process
+adds it to its view as the transaction commits; the reload every ``REFRESH_S`` seconds stays as the
+backstop (and catches revocations written without the ORM).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from idp.oauth.models import AccessToken, SsoSession
+from onenumber import invalidation
 
 REFRESH_S = 1.0
 # How long a revocation flushed in this process is kept even if a reload does not show it yet (the
@@ -78,8 +81,31 @@ def _view(session: Session) -> _View:
     view = _views.get(engine)
     if view is None:
         with _views_lock:
-            view = _views.setdefault(engine, _View())
+            view = _views.get(engine)
+            if view is None:
+                view = _views[engine] = _View()
+                _listen(engine, view)
     return view
+
+
+def _listen(engine: Engine, view: _View) -> None:
+    """Revocations and ended sessions published by other processes go into ``view`` as they commit."""
+    def revoked(jti: str) -> None:
+        with view.local_lock:
+            view.local_jtis[jti] = time.monotonic()
+
+    def ended(sid: str) -> None:
+        with view.local_lock:
+            view.ended_sids[sid] = time.monotonic()
+            view.live_sids.pop(sid, None)
+
+    def reset() -> None:  # notifications may have been missed while the listener was away
+        with view.local_lock:
+            view.live_sids.clear()
+        view.loaded_at = None
+
+    invalidation.subscribe(engine, "jti", revoked, on_reset=reset)
+    invalidation.subscribe(engine, "sid", ended)
 
 
 def is_fresh(engine: Engine) -> bool:
@@ -120,7 +146,8 @@ def _all_views() -> list[_View]:
         return list(_views.values())
 
 
-def _on_access_token_insert(_mapper: Any, _connection: Any, target: AccessToken) -> None:
+def _on_access_token_insert(_mapper: Any, connection: Any, target: AccessToken) -> None:
+    invalidation.publish(connection, "jti", target.jti)
     now = time.monotonic()
     for view in _all_views():
         with view.local_lock:
@@ -135,12 +162,14 @@ def _end_session(sid: str) -> None:
             view.live_sids.pop(sid, None)
 
 
-def _on_session_change(_mapper: Any, _connection: Any, target: SsoSession) -> None:
+def _on_session_change(_mapper: Any, connection: Any, target: SsoSession) -> None:
     if target.revoked_at is not None:
+        invalidation.publish(connection, "sid", target.sid)
         _end_session(target.sid)
 
 
-def _on_session_delete(_mapper: Any, _connection: Any, target: SsoSession) -> None:
+def _on_session_delete(_mapper: Any, connection: Any, target: SsoSession) -> None:
+    invalidation.publish(connection, "sid", target.sid)
     _end_session(target.sid)
 
 
