@@ -91,10 +91,28 @@ def _ensure_head(session: Session) -> None:
         session.execute(sqlite_insert(WorkLogHead).values(**values).on_conflict_do_nothing())
 
 
-def seal(*, session: Session, batch: int = 2000) -> int:
-    """Link committed unsealed entries into the chain (in ``seq`` order); commit; return how many."""
+SEALER_LOCK = 0x4F4E_5345_414C  # PostgreSQL advisory lock of the one sealer at a time ("ONSEAL")
+
+
+def _sealer_turn(session: Session) -> bool:
+    """True when no other process is sealing (PostgreSQL: a transaction advisory lock, released at commit
+    or when its holder dies, so another instance takes over on its next round; SQLite: one writer)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEALER_LOCK}).scalar())
+
+
+def seal(*, session: Session, batch: int = 2000, wait: bool = True) -> int:
+    """Link committed unsealed entries into the chain (in ``seq`` order); commit; return how many.
+
+    ``wait=False`` (the servers' background sealer): leave the round to another instance that is sealing
+    now instead of queueing behind its lock on the chain head.
+    """
     sealed = 0
     while True:
+        if not wait and not _sealer_turn(session):
+            session.rollback()
+            return sealed
         _ensure_head(session)
         # Write-lock the head before reading it (PostgreSQL row lock, SQLite RESERVED lock).
         session.execute(update(WorkLogHead).where(WorkLogHead.id == 1).values(position=WorkLogHead.position))

@@ -155,3 +155,27 @@ def test_sealing_rereads_the_head_another_process_moved_between_batches(engine: 
         assert sealed == 2 + 2
         result = verify(session=first)
     assert result.ok and result.checked == 7
+
+
+def test_one_background_sealer_at_a_time(engine: Engine) -> None:
+    """While another instance seals (PostgreSQL: it holds the sealer's advisory lock), a background round
+    leaves the entries to it instead of queueing; once it is done, the next round seals them."""
+    from sqlalchemy import text
+
+    from onenumber.worklog.service import SEALER_LOCK
+
+    factory = make_sessionmaker(engine)
+    with factory() as session:
+        append(session=session, actor="person:abc", action="test.act", object="thing:1", details={})
+        session.commit()
+        other = engine.connect()
+        try:
+            if engine.dialect.name == "postgresql":
+                other.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEALER_LOCK})
+                assert seal(session=session, wait=False) == 0
+                assert session.execute(select(WorkLogEntry.position)).scalar_one() is None
+        finally:
+            other.rollback()  # the other sealer's transaction ends: its lock goes with it
+            other.close()
+        assert seal(session=session, wait=False) == 1
+        assert verify(session=session).ok
