@@ -26,7 +26,11 @@ run: deps
 	@echo "  API docs:                    http://127.0.0.1:8000/docs"
 	@echo "  OIDC discovery:              http://127.0.0.1:8000/.well-known/openid-configuration"
 	@echo "  readiness:                   http://127.0.0.1:8000/readyz"
-	$(ONENUMBER) serve --host 127.0.0.1 --port 8000
+	@bash tools/proofing-simulator.sh $(PY) 8700
+	@echo "  实名认证 simulator:           http://127.0.0.1:8700 (SMS codes: /sms/outbox?phone=… or var/sms.log)"
+	trap 'kill $$(cat var/proofing-simulator.pid) 2>/dev/null' EXIT; \
+	  ONENUMBER_PROOFING_URL=http://127.0.0.1:8700 ONENUMBER_PROOFING_JWKS_URL=http://127.0.0.1:8700/jwks.json \
+	  $(ONENUMBER) serve --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.installed
 	@bash tools/test.sh

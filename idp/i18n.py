@@ -46,6 +46,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "scope_id_number": {"zh-CN": "证件号码", "en": "your ID number"},
     "scope_phone": {"zh-CN": "手机号码", "en": "your phone number"},
     "scope_offline_access": {"zh-CN": "在您离开后继续访问", "en": "access while you are away"},
+    "scope_wallet:read": {"zh-CN": "查看您卡包中的电子证照及其使用记录", "en": "see your e-licenses and who used them"},
+    "scope_wallet:share": {"zh-CN": "亮证、导出及授权他人使用您的电子证照", "en": "show, export and share your e-licenses"},
+    "scope_wallet:apply": {"zh-CN": "以您的名义申请办事、预约和投诉", "en": "apply, book and complain in your name"},
     "allow": {"zh-CN": "同意", "en": "Allow"},
     "deny": {"zh-CN": "拒绝", "en": "Deny"},
     "device_title": {"zh-CN": "设备登录", "en": "Sign in on a device"},
@@ -62,6 +65,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "验证码不存在或已过期，请在终端上重新获取。",
         "en": "This code is unknown or has expired. Get a new one on the kiosk.",
     },
+    "device_warning": {
+        "zh-CN": "请只确认您面前屏幕上显示的验证码。如果验证码是别人发给您的（短信、电话、聊天），请点击“拒绝”："
+        "对方会以您的身份登录。",
+        "en": "Only confirm a code shown on a screen in front of you. If someone sent you this code (text "
+        "message, call, chat), choose Deny: they would be signed in as you.",
+    },
+    "device_location": {"zh-CN": "终端位置：{location}", "en": "Kiosk location: {location}"},
+    "device_will_see": {
+        "zh-CN": "确认后，该终端将可以看到：",
+        "en": "If you allow it, the kiosk will see:",
+    },
+    "device_wait": {
+        "zh-CN": "输入错误的验证码次数过多，请 {seconds} 秒后再试。",
+        "en": "Too many wrong codes. Please wait {seconds} seconds and try again.",
+    },
     "device_done": {"zh-CN": "已完成，请回到终端继续操作。", "en": "Done. Please continue on the kiosk."},
     "device_denied": {"zh-CN": "已拒绝该设备的登录请求。", "en": "You refused the device's request."},
     "sessions_title": {"zh-CN": "我的登录会话", "en": "My sessions"},
@@ -71,6 +89,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "logout_session": {"zh-CN": "退出该会话", "en": "Log out this session"},
     "logout_everywhere": {"zh-CN": "退出所有设备", "en": "Log out everywhere"},
     "logout_title": {"zh-CN": "退出登录", "en": "Log out"},
+    "logout_asked_by": {"zh-CN": "{client} 请求您退出登录。", "en": "{client} asks you to log out."},
     "logout_confirm": {"zh-CN": "确定要退出登录吗？", "en": "Do you want to log out?"},
     "logged_out": {"zh-CN": "您已退出登录。", "en": "You are logged out."},
     "register_title": {"zh-CN": "注册", "en": "Create an account"},
@@ -126,6 +145,42 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "field_errors": {"zh-CN": "请修改以下内容：", "en": "Please correct the following:"},
     "login_required_page": {"zh-CN": "请先登录。", "en": "Please sign in first."},
+    # Account defence (issue 14.5): progressive delays, account centre with TOTP enrolment.
+    "delayed": {
+        "zh-CN": "尝试次数过多，请稍后再试（{seconds} 秒后）。",
+        "en": "Too many attempts. Please try again later (in {seconds} seconds).",
+    },
+    "account_title": {"zh-CN": "个人中心", "en": "My account"},
+    "account_sessions_link": {"zh-CN": "我的登录会话", "en": "My sessions"},
+    "account_totp_on": {"zh-CN": "已绑定身份验证器（动态验证码）", "en": "Authenticator app (one-time codes) is on"},
+    "account_totp_off": {"zh-CN": "未绑定身份验证器（动态验证码）", "en": "No authenticator app (one-time codes)"},
+    "totp_enrol_link": {"zh-CN": "绑定身份验证器", "en": "Set up an authenticator app"},
+    "totp_remove_link": {"zh-CN": "解除身份验证器", "en": "Remove the authenticator app"},
+    "totp_enrol_title": {"zh-CN": "绑定身份验证器", "en": "Set up an authenticator app"},
+    "totp_enrol_intro": {
+        "zh-CN": "请用身份验证器 App 扫描二维码，或手动输入下面的密钥，然后输入 App 上显示的 6 位动态码确认。",
+        "en": "Scan the QR code with your authenticator app or type in the key below, then enter the 6-digit "
+        "code the app shows.",
+    },
+    "totp_qr_label": {"zh-CN": "身份验证器二维码", "en": "QR code for the authenticator app"},
+    "totp_secret": {"zh-CN": "密钥", "en": "Key"},
+    "totp_uri": {"zh-CN": "链接", "en": "Link"},
+    "totp_enrol_button": {"zh-CN": "确认绑定", "en": "Turn on"},
+    "totp_enrolled": {"zh-CN": "身份验证器已绑定。", "en": "Your authenticator app is set up."},
+    "totp_already": {"zh-CN": "您已绑定身份验证器。", "en": "An authenticator app is already set up."},
+    "totp_remove_title": {"zh-CN": "解除身份验证器", "en": "Remove the authenticator app"},
+    "totp_remove_intro": {
+        "zh-CN": "解除后将不能再用动态验证码登录或重置密码。请输入当前的动态验证码确认。",
+        "en": "Afterwards one-time codes no longer work for sign-in or password reset. Enter the current code "
+        "to confirm.",
+    },
+    "totp_remove_button": {"zh-CN": "解除绑定", "en": "Remove"},
+    "totp_removed": {"zh-CN": "身份验证器已解除。", "en": "The authenticator app was removed."},
+    "totp_none": {"zh-CN": "您尚未绑定身份验证器。", "en": "No authenticator app is set up."},
+    "recent_login_required": {
+        "zh-CN": "为保护您的账户，请重新登录后再进行此操作。",
+        "en": "To protect your account, please sign in again before doing this.",
+    },
 }
 
 # Field-rule messages (registration).

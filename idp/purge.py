@@ -16,7 +16,11 @@ answer of the idp:
   session ended and exchanged after;
 - a password-reset code past ``expires_at`` is refused, used or not;
 - a login-throttle row whose lock has run out, or whose counter is back to zero, counts exactly like no row
-  (``throttle.reserve`` starts a fresh count on an expired lock).
+  (``throttle.reserve`` starts a fresh count on an expired lock);
+- a device user-code throttle row untouched for longer than its forgetting time starts afresh anyway
+  (``device.FORGET_AFTER``), whether or not it is there;
+- a registration or proofing attempt older than a day no longer counts against its number
+  (``proofing.service.DAY``); a proofing check past its expiry can no longer be confirmed.
 """
 
 from __future__ import annotations
@@ -26,8 +30,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from idp.oauth.models import AccessToken, AuthorizationCode, DeviceCode, RefreshToken, SessionClient, SsoSession
-from idp.parties.models import LoginThrottle, ResetCode
+from idp.oauth.models import (
+    AccessToken,
+    AuthorizationCode,
+    DeviceCode,
+    DeviceThrottle,
+    RefreshToken,
+    SessionClient,
+    SsoSession,
+)
+from idp.parties.models import LoginThrottle, NumberAttempt, ProofingCheck, ResetCode
 from onenumber.settings import Settings
 
 # Clocks of several instances differ a little: a revocation outlives its token by this much.
@@ -42,6 +54,9 @@ __all__ = [
     "access_token_revocations",
     "authorization_codes",
     "device_codes",
+    "device_throttles",
+    "number_attempts",
+    "proofing_checks",
     "login_throttles",
     "refresh_tokens",
     "reset_codes",
@@ -108,3 +123,24 @@ def login_throttles(*, session: Session, settings: Settings, now: datetime, limi
         and_(LoginThrottle.locked_until.is_(None), LoginThrottle.failures <= 0),
     )
     return _delete(session, LoginThrottle.key, spent, limit)
+
+
+def device_throttles(*, session: Session, settings: Settings, now: datetime, limit: int) -> int:
+    """Delete device user-code throttle rows past their forgetting time and with no wait running."""
+    from idp.oauth.device import FORGET_AFTER  # (device loads the OAuth server; only this purge needs it)
+
+    spent = and_(
+        DeviceThrottle.updated_at <= now - FORGET_AFTER,
+        or_(DeviceThrottle.locked_until.is_(None), DeviceThrottle.locked_until <= now),
+    )
+    return _delete(session, DeviceThrottle.key, spent, limit)
+
+
+def number_attempts(*, session: Session, settings: Settings, now: datetime, limit: int) -> int:
+    """Delete registration and proofing attempts older than the day they count in."""
+    return _delete(session, NumberAttempt.id, NumberAttempt.created_at < now - timedelta(days=1), limit)
+
+
+def proofing_checks(*, session: Session, settings: Settings, now: datetime, limit: int) -> int:
+    """Delete proofing checks that expired more than a day ago (their outcome is on the person)."""
+    return _delete(session, ProofingCheck.id, ProofingCheck.expires_at < now - timedelta(days=1), limit)

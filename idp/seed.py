@@ -25,9 +25,22 @@ PERSONS = [
         "13800000003",
         [("counter", None), ("clerk", DEMO_DEPARTMENT), ("approver", DEMO_DEPARTMENT), ("admin", None)],
     ),
+    ("孙七", "110108198805050012", "Sunqi-2026", "13800000004", []),
 ]
+# Identity-proofing level of each demo person (idp/proofing): 张三 and 李四 real-name verified by the
+# provider, 王五 checked in person at the counter, 孙七 self-registered (can do 实名认证 with the simulator,
+# whose registry tools/proofing-registry.json holds the same records).
+ASSURANCE = {
+    "11010519491231002X": ("substantial", "provider:demo"),
+    "110102199101010078": ("substantial", "provider:demo"),
+    "440882198503293017": ("high", "counter"),
+    "110108198805050012": ("low", None),
+}
 ORGANIZATION = ("示例科技有限公司", "91110000600037341L", "11010519491231002X")
 VERIFIER_SECRET = "demo-verifier-secret"
+# Scopes of the wallet and applications APIs (wallet/dependencies.py): the platform's own channels get
+# them without a consent screen (trusted); a relying party only what it may ask for and the person allowed.
+WALLET_SCOPES = ["wallet:read", "wallet:share", "wallet:apply"]
 
 
 def hall_client_secret(settings: Settings) -> str:
@@ -48,6 +61,9 @@ def _person(
             phone=phone,
             password_hash=hash_password(password),
         )
+    level, by = ASSURANCE.get(number, ("low", None))
+    if level != "low" and person.assurance == "low":  # idempotent: only ever raised, never lowered
+        party_service.raise_assurance(session=session, person=person, level=level, by=by)
     return person
 
 
@@ -58,10 +74,19 @@ def _clients(session: Session, settings: Settings) -> None:
             client_id="demo-rp",
             name="示例政务服务门户",
             kind="mobile",
-            trusted=True,
+            trusted=False,  # a third-party relying party: every scope it asks for is consented
             redirect_uris=["http://127.0.0.1:3000/cb"],
             post_logout_redirect_uris=["http://127.0.0.1:3000/"],
-            scopes=["openid", "profile", "id_number", "offline_access"],
+            scopes=["openid", "profile", "id_number", "offline_access", "wallet:read"],
+        ),
+        dict(
+            client_id="demo-app",
+            name="示例市民 App",
+            kind="mobile",
+            trusted=True,  # the platform's own mobile channel: the wallet scopes without a consent screen
+            redirect_uris=["http://127.0.0.1:3000/app-cb"],
+            post_logout_redirect_uris=["http://127.0.0.1:3000/"],
+            scopes=["openid", "profile", "id_number", "offline_access", *WALLET_SCOPES],
         ),
         dict(
             client_id="demo-kiosk",
@@ -69,7 +94,7 @@ def _clients(session: Session, settings: Settings) -> None:
             kind="kiosk",
             trusted=True,
             grant_types=[DEVICE_GRANT],
-            scopes=["openid", "profile"],
+            scopes=["openid", "profile", *WALLET_SCOPES],
         ),
         dict(
             client_id="demo-verifier",
@@ -87,12 +112,20 @@ def _clients(session: Session, settings: Settings) -> None:
             secret=hall_client_secret(settings),
             redirect_uris=[f"{iss}/hall/callback"],
             post_logout_redirect_uris=[f"{iss}/hall/", f"{iss}/"],
-            scopes=["openid", "profile", "id_number", "offline_access"],
+            scopes=["openid", "profile", "id_number", "offline_access", *WALLET_SCOPES],
         ),
     ]
     for spec in specs:
-        if client_service.get(session=session, client_id=str(spec["client_id"])) is None:
+        row = client_service.get(session=session, client_id=str(spec["client_id"]))
+        if row is None:
             client_service.create(session=session, settings=settings, **spec)
+            continue
+        # an instance seeded before the wallet scopes: add the scopes (never remove any) and the trust flag
+        missing = [s for s in spec["scopes"] if s not in row.scopes]
+        if missing:
+            row.scopes = [*row.scopes, *missing]
+        if "trusted" in spec and row.trusted != spec["trusted"]:
+            row.trusted = bool(spec["trusted"])
 
 
 def seed(*, session: Session, settings: Settings, blob_store: object) -> list[str]:
@@ -113,7 +146,8 @@ def seed(*, session: Session, settings: Settings, blob_store: object) -> list[st
     lines = ["idp demo accounts (log in at /login):"]
     for name, number, password, _, roles in PERSONS:
         role_text = ", ".join(f"{r}:{d}" if d else r for r, d in roles) or "citizen"
-        lines.append(f"  {name}  {number}  password {password}  ({role_text})")
+        level = ASSURANCE.get(number, ("low", None))[0]
+        lines.append(f"  {name}  {number}  password {password}  ({role_text}; assurance {level})")
     lines.append(f"  organisation {org_name} {credit_code}, legal representative 张三")
     lines.append(
         "idp demo clients: demo-rp (public, code+PKCE, http://127.0.0.1:3000/cb), demo-kiosk (device),"

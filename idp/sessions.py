@@ -28,10 +28,16 @@ def _hash(secret: str) -> str:
 
 
 def acr_for(person: Person, amr: list[str]) -> str:
-    """Level of a login: password only is ``low``; with OTP ``substantial``, or ``high`` once proofed."""
-    if "otp" in amr:
-        return "high" if person.assurance == "high" else "substantial"
-    return "low"
+    """Level of a login: the person's identity-proofing level (idp/proofing), never above it.
+
+    ``low`` self-asserted, ``substantial`` real-name verified by a proofing provider, ``high`` proofed in
+    person (or with liveness) *and* a second factor (OTP) in this session: a high-proofed person signing in
+    with the password only gets ``substantial``. A second factor never raises the level above the proofing.
+    """
+    level = person.assurance if person.assurance in ACR_RANK else "low"
+    if level == "high" and "otp" not in amr:
+        return "substantial"
+    return level
 
 
 def create(

@@ -70,8 +70,12 @@ def issue_access_token(
     principal: Principal | None,
     department: str | None = None,
     expires_in: int | None = None,
+    client_claims: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Sign an access token with the claims of docs/CONTRACTS.md; return it and its claims."""
+    """Sign an access token with the claims of docs/CONTRACTS.md; return it and its claims.
+
+    ``client_claims`` (``idp.oauth.clients.token_claims``: ``client_name``, ``first_party``) go into person
+    tokens, so resource servers can tell the platform's own channels from relying parties."""
     now = int(time.time())
     ttl = expires_in or settings.access_token_ttl
     claims: dict[str, Any] = {
@@ -102,6 +106,7 @@ def issue_access_token(
             claims["sid"] = principal.sid
         if principal.act_for:
             claims["act_for"] = principal.act_for
+        claims.update(client_claims or {})
     return sign(claims, keyring=keyring, typ="at+jwt"), claims
 
 

@@ -52,7 +52,7 @@ async def _seal_work_log(app: FastAPI, interval: float) -> None:
     """Link new work-log entries into the hash chain every ``interval`` seconds."""
     def seal_once() -> None:
         with app.state.sessionmaker() as session:
-            worklog.seal(session=session)
+            worklog.seal(session=session, wait=False)  # one sealer at a time across instances
 
     while True:
         await asyncio.sleep(interval)
@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for base in (IdpError, WalletError, SigningError, StorageError):
         app.add_exception_handler(base, wire_error_handler)
 
+    from idp.proofing.router import router as proofing_router
     from idp.router import hot_router as idp_hot_router
     from idp.router import router as idp_router
     from signing.router import router as signing_router
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(blobs_router)
     app.include_router(idp_router)
+    app.include_router(proofing_router)  # 实名认证 pages (idp/proofing)
     app.include_router(signing_router)
     app.include_router(wallet_router)
     return app

@@ -76,6 +76,9 @@ def tasks() -> list[tuple[str, PurgeTask]]:
         ("idp_sso_session", idp(idp_purge.sso_sessions)),
         ("idp_reset_code", idp(idp_purge.reset_codes)),
         ("idp_login_throttle", idp(idp_purge.login_throttles)),
+        ("idp_device_throttle", idp(idp_purge.device_throttles)),
+        ("idp_number_attempt", idp(idp_purge.number_attempts)),
+        ("idp_proofing_check", idp(idp_purge.proofing_checks)),
     ]
 
 

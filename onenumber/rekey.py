@@ -92,12 +92,13 @@ def json_index_columns() -> list[InstrumentedAttribute[Any]]:
 def handled_columns() -> set[str]:
     """``table.column`` of everything this module rewrites (a test checks no keyed column is missed)."""
     from idp.oauth.models import Client
-    from idp.parties.models import LoginThrottle
+    from idp.parties.models import LoginThrottle, NumberAttempt
     from wallet.licenses.models import License
     from wallet.web.models import WebSession
 
     attrs = [a for a, _ in encrypted_columns()] + index_columns() + json_index_columns()
-    attrs += [Client.secret_hash, LoginThrottle.key, License.request_hash, WebSession.data_cipher]
+    attrs += [Client.secret_hash, LoginThrottle.key, License.request_hash, WebSession.data_cipher,
+              NumberAttempt.number_index]
     return {_name(a) for a in attrs}
 
 
@@ -264,6 +265,14 @@ class _Rotation:
         result = self.session.execute(delete(WebSession))
         self.counts["wallet_web_session (ended)"] = int(getattr(result, "rowcount", 0) or 0)
 
+    def number_attempts(self) -> None:
+        """Registration and proofing attempts per number only throttle for a day, and may name numbers
+        the platform never learnt (no index to map): they are dropped, not re-indexed."""
+        from idp.parties.models import NumberAttempt
+
+        result = self.session.execute(delete(NumberAttempt))
+        self.counts["idp_number_attempt (dropped)"] = int(getattr(result, "rowcount", 0) or 0)
+
 
 def rotate_master(*, session: Session, settings: Settings, new_key: str, dry_run: bool = False) -> RotationReport:
     """Re-encrypt and re-index everything under ``new_key`` in one transaction (rolled back on a dry run)."""
@@ -281,6 +290,7 @@ def rotate_master(*, session: Session, settings: Settings, new_key: str, dry_run
         rotation.reencrypt()
         issued = rotation.clients()
         rotation.web_sessions()
+        rotation.number_attempts()
         report = RotationReport(key_id(settings.secret_key), key_id(new_key), rotation.counts, issued, dry_run)
         worklog.append(
             session=session,

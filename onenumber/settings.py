@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     id_token_ttl: int = 600
     login_max_failures: int = 5
     lockout_seconds: int = 900
+    # RFC 8628 (idp/oauth/device.py): tokens of the device grant (kiosks) live this long and are never
+    # refreshed; wrong user codes one address may enter before each further one makes it wait; wrong user
+    # codes entered while a device code is pending after which that device code is dead (§5.1).
+    device_token_ttl: int = 300
+    device_free_attempts: int = 5
+    device_wrong_code_limit: int = 50
     key_rotation_days: int = 90
     worklog_seal_interval: float = 1.0
     # Abuse limits per client address and minute (onenumber/ratelimit.py); 0 turns a limit off.
@@ -51,6 +57,16 @@ class Settings(BaseSettings):
     appointment_daily_limit: int = 3
     # Seconds between runs of the purge of expired rows (onenumber/purge.py); 0 turns the schedule off.
     purge_interval: float = 300.0
+    # Identity proofing (实名认证, idp/proofing): the provider's base URL (empty = not configured, accounts
+    # stay self-asserted ``low``), and how its signed answers are checked: its JWKS URL or its public key
+    # (a JWK as JSON, or PEM). Answers older than proofing_max_age seconds are refused.
+    proofing_url: str = ""
+    proofing_jwks_url: str = ""
+    proofing_public_key: str = Field(default="", repr=False)
+    proofing_timeout: float = 10.0
+    proofing_max_age: int = 300
+    # Registration attempts per resident ID and day (on top of the per-address create limit); 0 = off.
+    register_daily_per_number: int = 3
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -17,12 +17,26 @@ from wallet.errors import Forbidden, NotAuthenticated
 SCOPE_ISSUE = "license:issue"
 SCOPE_READ = "license:read"
 SCOPE_VERIFY = "license:verify"
+# Scopes of a person's access token (least privilege, docs/CONTRACTS.md "Token scopes"): the operation
+# of each /api/wallet, /api/applications, /api/appointments and /api/complaints route needs one of them
+# (declared with :class:`ScopeRule`); a clear ID or credit number in an answer needs ``id_number`` too.
+SCOPE_WALLET_READ = "wallet:read"
+SCOPE_WALLET_SHARE = "wallet:share"
+SCOPE_WALLET_APPLY = "wallet:apply"
+SCOPE_ID_NUMBER = "id_number"
+WALLET_SCOPES = (SCOPE_WALLET_READ, SCOPE_WALLET_SHARE, SCOPE_WALLET_APPLY)
+# The audience of access tokens for this platform's API (= idp.tokens.ACCESS_TOKEN_AUDIENCE; a test
+# checks they agree). An ID token or a token minted for another audience is refused.
+API_AUDIENCE = "onenumber"
 # Scopes an agent's delegation (act_for.scopes) needs for each wallet action; a legal
-# representative may do all of them. "wallet" covers every wallet action.
-DELEGATION_READ = "wallet:read"
+# representative may do all of them. "wallet" covers every wallet action, "wallet:share" both showing
+# (present, export) and granting; the older narrower values stay accepted for what they always meant.
+DELEGATION_READ = SCOPE_WALLET_READ
+DELEGATION_SHARE = SCOPE_WALLET_SHARE
 DELEGATION_PRESENT = "wallet:present"
 DELEGATION_GRANT = "wallet:grant"
 DELEGATION_ALL = "wallet"
+_COVERED_BY_SHARE = frozenset({DELEGATION_SHARE, DELEGATION_PRESENT, DELEGATION_GRANT})
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,8 @@ class ActFor:
     def allows(self, action: str) -> bool:
         """True when this delegation covers ``action`` (one of the ``DELEGATION_*`` scopes)."""
         if self.role == "legal_representative":
+            return True
+        if action in _COVERED_BY_SHARE and DELEGATION_SHARE in self.scopes:
             return True
         return DELEGATION_ALL in self.scopes or action in self.scopes
 
@@ -95,6 +111,22 @@ class Caller:
         if self.is_person:
             return f"person:{self.sub}"
         return f"client:{self.client_id or self.sub}"
+
+    @property
+    def first_party(self) -> bool:
+        """True when the token's client is one of the platform's own channels (hall, kiosk, mobile app):
+        the ``first_party`` claim idp sets from the client's ``trusted`` flag."""
+        return self.claims.get("first_party") is True
+
+    @property
+    def client_name(self) -> str:
+        """Display name of the token's client (``client_name`` claim), else its id."""
+        return str(self.claims.get("client_name") or self.client_id or "")
+
+    @property
+    def sees_numbers(self) -> bool:
+        """True when answers may carry clear ID and credit numbers (a person's token needs ``id_number``)."""
+        return not self.is_person or SCOPE_ID_NUMBER in self.scopes
 
     @property
     def is_admin(self) -> bool:
@@ -167,7 +199,17 @@ def get_optional_caller(request: Request) -> Caller | None:
         claims = verifier(token)
     except (IdpError, ValueError) as exc:
         raise NotAuthenticated(f"access token rejected: {exc}") from exc
+    if not _for_this_api(claims.get("aud")):
+        # RFC 9068 §4: the resource server checks that it is the token's audience (an ID token, or a token
+        # another relying party got for itself, is not a credential for this API).
+        raise NotAuthenticated(f"access token rejected: its audience is not {API_AUDIENCE!r}")
     return Caller.from_claims(claims)
+
+
+def _for_this_api(aud: Any) -> bool:
+    if isinstance(aud, str):
+        return aud == API_AUDIENCE
+    return isinstance(aud, list) and API_AUDIENCE in aud
 
 
 def get_caller(request: Request) -> Caller:
@@ -191,6 +233,68 @@ def get_person(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
         raise Forbidden("this endpoint is for license holders; department systems use /api/licenses")
     return caller
 
+
+class InsufficientScope(Forbidden):
+    """RFC 6750 §3.1: the token lacks the scope this operation needs (403 with ``WWW-Authenticate``)."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, message: str, *, scope: str | None) -> None:
+        super().__init__(message)
+        challenge = 'Bearer realm="onenumber", error="insufficient_scope"'
+        if scope:
+            challenge += f', scope="{scope}"'
+        self.scope = scope
+        self.headers = {"WWW-Authenticate": challenge}
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """A route's scope rule, used as its caller dependency (tests read it back from the route table).
+
+    For a person's token: ``scope`` must be granted (``wallet:read``, ``wallet:share``, ``wallet:apply``,
+    and ``id_number`` where the whole answer is a clear number, e.g. the sealed PDF); ``first_party``
+    additionally requires one of the platform's own channels (staff and admin actions). Department
+    systems' tokens pass unchanged unless ``persons_only`` (their own checks follow in the route).
+    """
+
+    scope: str | None
+    extra: tuple[str, ...] = ()
+    first_party: bool = False
+    persons_only: bool = False
+    admin: bool = False
+
+    def __call__(self, caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+        if self.persons_only and not caller.is_person:
+            raise Forbidden("this endpoint is for license holders; department systems use /api/licenses")
+        if caller.is_person:
+            for scope in (s for s in (self.scope, *self.extra) if s):
+                if scope not in caller.scopes:
+                    raise InsufficientScope(
+                        f"this operation needs the scope {scope!r}, which the token does not carry",
+                        scope=scope,
+                    )
+            if self.first_party and not caller.first_party:
+                raise InsufficientScope(
+                    "staff and administration actions are accepted only from the platform's own channels "
+                    "(web hall, kiosk, mobile app), not with a token a relying party obtained",
+                    scope=self.scope,
+                )
+        if self.admin and not caller.is_admin:
+            raise Forbidden("the admin role is required")
+        return caller
+
+
+# Holder-side caller dependencies, one per operation (persons only).
+WalletReader = Annotated[Caller, Depends(ScopeRule(SCOPE_WALLET_READ, persons_only=True))]
+WalletNumberReader = Annotated[
+    Caller, Depends(ScopeRule(SCOPE_WALLET_READ, extra=(SCOPE_ID_NUMBER,), persons_only=True))
+]
+WalletSharer = Annotated[Caller, Depends(ScopeRule(SCOPE_WALLET_SHARE, persons_only=True))]
+# Applications, appointments, complaints (department systems keep their own checks in the services).
+Applier = Annotated[Caller, Depends(ScopeRule(SCOPE_WALLET_APPLY))]
+StaffCaller = Annotated[Caller, Depends(ScopeRule(SCOPE_WALLET_APPLY, first_party=True))]
+AdminStaffCaller = Annotated[Caller, Depends(ScopeRule(None, first_party=True, admin=True))]
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
 OptionalCaller = Annotated[Caller | None, Depends(get_optional_caller)]

@@ -2,6 +2,10 @@
 
 https://www.rfc-editor.org/rfc/rfc6749#section-4.1 ·
 https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
+
+A code is single-use. The exchange records on the code what it minted (the access token's ``jti`` and
+expiry, the refresh-token family); a second exchange is refused and revokes all of it (RFC 6749 §4.1.2:
+"SHOULD revoke (when possible) all tokens previously issued based on that authorization code"; §10.5).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from authlib.oidc.core import OpenIDCode
 from sqlalchemy import bindparam, select, update
 
 from idp.oauth.claims import principal_for, user_claims
-from idp.oauth.models import AuthorizationCode
+from idp.oauth.models import AuthorizationCode, RefreshToken
+from idp.oauth.refresh import revoke_family
 from idp.oauth.server import token_hash
 from idp.parties.models import Person
-from idp.tokens import Principal, half_hash, sign
+from idp.tokens import Principal, half_hash, revoke_access_token, sign
+from onenumber import worklog
 from onenumber.db import utcnow
 
 CODE_TTL = timedelta(seconds=60)
@@ -33,9 +39,10 @@ _FIND = (
 _CLAIM = (
     update(AuthorizationCode)
     .where(AuthorizationCode.code_hash == bindparam("claimed_hash"), AuthorizationCode.used_at.is_(None))
-    .values(used_at=bindparam("now"))
+    .values(used_at=bindparam("now"), minted=bindparam("minted"))
     .execution_options(synchronize_session=False)
 )
+_FAMILY = select(RefreshToken.family).where(RefreshToken.token_hash == bindparam("refresh_hash"))
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -73,15 +80,36 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         row, person = found
         if row.client_id != client.client_id:
             return None
-        if row.used_at is not None or row.expires_at <= utcnow():
-            return None  # RFC 6749 §4.1.2: used or expired codes are invalid_grant
+        if row.used_at is not None:
+            revoke_minted(session=self.server.session, row=row)  # §4.1.2, §10.5: a replay
+            return None
+        if row.expires_at <= utcnow():
+            return None  # RFC 6749 §4.1.2: expired codes are invalid_grant
         # the view holds the person, so the ID token's claims (session.get) come from the identity map
         return CodeView(row, person=person)
 
+    def save_token(self, token: dict[str, Any]) -> None:
+        super().save_token(token)
+        claims = self.server.issued_claims or {}
+        minted: dict[str, Any] = {
+            "jti": claims.get("jti"),
+            "exp": claims.get("exp"),
+            "client_id": claims.get("client_id"),
+            "sub": claims.get("sub"),
+        }
+        refresh = token.get("refresh_token")
+        if refresh:
+            minted["family"] = self.server.session.execute(
+                _FAMILY, {"refresh_hash": token_hash(refresh)}
+            ).scalar_one_or_none()
+        self.request.minted = minted
+
     def delete_authorization_code(self, authorization_code: CodeView) -> None:
-        # Claim the code atomically: of two parallel exchanges only one commits tokens.
+        # Claim the code atomically: of two parallel exchanges only one commits tokens. The claim also
+        # records what this exchange minted, for the revocation on a later replay.
+        minted = getattr(self.request, "minted", None)
         claimed = self.server.session.execute(
-            _CLAIM, {"claimed_hash": authorization_code.row.code_hash, "now": utcnow()}
+            _CLAIM, {"claimed_hash": authorization_code.row.code_hash, "now": utcnow(), "minted": minted}
         ).rowcount
         if claimed != 1:
             raise InvalidGrantError("The authorization code was already used.")
@@ -103,6 +131,26 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             sid=row.sid or None,
             facts=facts,
         )
+
+
+def revoke_minted(*, session: Any, row: AuthorizationCode) -> None:
+    """A used code came back: revoke the access token and refresh family its exchange minted; commit.
+
+    The commit is this function's: the token endpoint answers ``invalid_grant`` and rolls back otherwise.
+    """
+    minted = row.minted or {}
+    if minted.get("jti") and minted.get("exp"):
+        revoke_access_token(session=session, claims=minted)
+    if minted.get("family"):
+        revoke_family(session=session, family=str(minted["family"]))
+    worklog.append(
+        session=session,
+        actor=f"client:{row.client_id}",
+        action="token.code_replay",
+        object=f"client:{row.client_id}",
+        details={"revoked": {"jti": minted.get("jti"), "refresh_family": minted.get("family")}},
+    )
+    session.commit()
 
 
 class CodeView:

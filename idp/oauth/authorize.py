@@ -2,12 +2,20 @@
 
 https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest
 
+Requested assurance (``acr_values``, or ``acr`` in the ``claims`` parameter, Core §5.5.1.1): when the
+session's level is lower, the person is stepped up with TOTP if that reaches a higher level; otherwise
+the ID token's ``acr`` says what was achieved, never more. When ``acr`` is requested as *essential*
+and cannot be met, the answer is the error ``unmet_authentication_requirements`` (OpenID Connect Core
+Error Code unmet_authentication_requirements 1.0,
+https://openid.net/specs/openid-connect-unmet-authentication-requirements-1_0.html) to the redirect_uri.
+
 Framework-free: given a validated request and the browser's SSO session, say whether to redirect
 with a code or an error, show an error page, or ask the user something first.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +28,7 @@ from idp.oauth.claims import principal_for
 from idp.oauth.models import Consent, SsoSession
 from idp.oauth.server import OneNumberServer
 from idp.parties.models import Person
-from idp.sessions import ACR_RANK
+from idp.sessions import ACR_RANK, acr_for
 from idp.tokens import epoch
 from onenumber import worklog
 from onenumber.inputs import ascii_digits, ascii_int
@@ -40,6 +48,32 @@ class Outcome:
     description: str | None = None
     scopes: tuple[str, ...] = ()
     client_name: str | None = None
+
+
+class UnmetAuthenticationRequirementsError(OAuth2Error):  # type: ignore[misc]
+    """The essential ``acr`` of the request cannot be met (see the module docstring)."""
+
+    error = "unmet_authentication_requirements"
+
+
+def requested_acr(data: dict[str, Any]) -> tuple[int, bool]:
+    """(rank wanted, essential): the highest level of ``acr_values``, or the lowest level the ``claims``
+    parameter's essential ``id_token.acr`` accepts (Core §5.5.1.1: ``value`` or ``values``)."""
+    wanted = max((ACR_RANK.get(v, 0) for v in str(data.get("acr_values") or "").split()), default=0)
+    raw = data.get("claims")
+    try:
+        claims = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except ValueError:
+        claims = {}
+    id_token = claims.get("id_token") if isinstance(claims, dict) else None
+    acr = id_token.get("acr") if isinstance(id_token, dict) else None
+    if isinstance(acr, dict) and acr.get("essential") is True:
+        listed = acr.get("values")
+        values: list[Any] = listed if isinstance(listed, list) else [acr.get("value")]
+        ranks = [ACR_RANK[v] for v in values if isinstance(v, str) and v in ACR_RANK]
+        if ranks:
+            return min(ranks), True
+    return wanted, False
 
 
 def _error_outcome(server: OneNumberServer, request: Any, error: OAuth2Error) -> Outcome:
@@ -124,11 +158,20 @@ def authorize(
         person = server.session.get(Person, sso.person_id)
         if person is None:
             raise LoginRequiredError(redirect_uri=redirect_uri)
-        wanted = max((ACR_RANK.get(v, 0) for v in (data.get("acr_values") or "").split()), default=0)
-        if wanted > ACR_RANK.get(sso.acr, 0) and person.totp_cipher and "otp" not in sso.amr:
-            if silent:
-                raise InteractionRequiredError(redirect_uri=redirect_uri)
-            return Outcome(kind="interact", interaction="totp")
+        wanted, essential = requested_acr(data)
+        achieved = ACR_RANK.get(sso.acr, 0)
+        if wanted > achieved:
+            # a TOTP step-up, if the person has TOTP and it raises the level (to the one wanted, if essential)
+            stepped = ACR_RANK[acr_for(person, [*sso.amr, "otp"])] if person.totp_cipher else achieved
+            if "otp" not in sso.amr and stepped > achieved and (stepped >= wanted or not essential):
+                if silent:
+                    raise InteractionRequiredError(redirect_uri=redirect_uri)
+                return Outcome(kind="interact", interaction="totp")
+            if essential:
+                raise UnmetAuthenticationRequirementsError(
+                    "The requested authentication level cannot be met.", redirect_uri=redirect_uri
+                )
+            # not essential: the code carries the session's real acr (the ID token never claims more)
         if consent_given is False:
             status, _, headers = server.create_authorization_response(request, grant_user=None, grant=grant)
             return Outcome(kind="redirect", location=dict(headers)["Location"])

@@ -90,6 +90,12 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return grant_type in self.row.grant_types
 
 
+def token_claims(row: Client) -> dict[str, Any]:
+    """Claims about the client in its person tokens: its display name (for the holder's access log) and
+    whether it is one of the platform's own channels (``trusted``: hall, kiosk, mobile app)."""
+    return {"client_name": row.name, "first_party": bool(row.trusted)}
+
+
 def get(*, session: Session, client_id: str) -> Client | None:
     """The client row, or None."""
     return session.get(Client, client_id)

@@ -2,6 +2,13 @@
 
 https://openid.net/specs/openid-connect-rpinitiated-1_0.html ·
 https://openid.net/specs/openid-connect-backchannel-1_0.html
+
+RP-Initiated §2 / §6 ("the OP SHOULD ask the End-User whether to log out"; a logout request can be forged
+by any page): the browser's session ends without asking only when the request is *proven* to come from the
+relying party of that session — a valid ``id_token_hint`` whose ``sid`` is the current session's, issued to
+a client that received tokens in this session, with a registered ``post_logout_redirect_uri``. Anything
+else (a bare GET, a hint for another session or client, no redirect URI) shows a confirmation page whose
+POST carries the CSRF token. A hint naming a session other than the browser's never ends that session.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ class EndSession:
     sid: str | None
     client_id: str | None
     redirect_to: str | None
+    proven: bool = False  # the request comes from the RP of the current session (module docstring)
 
 
 def id_token_hint_claims(hint: str, *, keyring: KeyRing, settings: Settings) -> dict[str, Any]:
@@ -69,6 +77,7 @@ def validate_end_session(
     """§2–3: check id_token_hint, client_id and that post_logout_redirect_uri is registered (exactly)."""
     client_id = params.get("client_id")
     sid = current.sid if current else None
+    hinted_sid = None
     hint = params.get("id_token_hint")
     if hint:
         claims = id_token_hint_claims(hint, keyring=keyring, settings=settings)
@@ -77,7 +86,7 @@ def validate_end_session(
         if client_id and client_id != hinted_client:
             raise IdpError("client_id does not match id_token_hint", field="client_id")
         client_id = hinted_client
-        sid = claims.get("sid") or sid
+        hinted_sid = claims.get("sid")
     redirect_to = None
     uri = params.get("post_logout_redirect_uri")
     if uri:
@@ -88,7 +97,15 @@ def validate_end_session(
             )
         state = params.get("state")
         redirect_to = uri + (("&" if "?" in uri else "?") + urlencode({"state": state}) if state else "")
-    return EndSession(sid=sid, client_id=client_id, redirect_to=redirect_to)
+    proven = (
+        current is not None
+        and hinted_sid is not None
+        and hinted_sid == current.sid  # §2: the hint's session is this browser's
+        and client_id is not None
+        and client_id in sso.clients_of(session=session, sid=current.sid)  # … and its client is the session's
+        and redirect_to is not None  # … and it names a registered post_logout_redirect_uri
+    )
+    return EndSession(sid=sid, client_id=client_id, redirect_to=redirect_to, proven=proven)
 
 
 def end_session(

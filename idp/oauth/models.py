@@ -30,6 +30,8 @@ class Client(Base):
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Where a kiosk stands (shown on the device confirmation page, RFC 8628 §5.4); None for other clients.
+    location: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class SsoSession(Base):
@@ -82,6 +84,8 @@ class AuthorizationCode(Base):
     act_for: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # What the exchange minted (access token jti/exp, refresh family): revoked if the code is replayed.
+    minted: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class RefreshToken(Base):
@@ -135,6 +139,19 @@ class DeviceCode(Base):
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Wrong user codes entered while this code was pending (RFC 8628 §5.1); at the limit the code is dead.
+    wrong_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class DeviceThrottle(Base):
+    """Wrong user codes entered from one address (RFC 8628 §5.1): past a few, the page makes one wait."""
+
+    __tablename__ = "idp_device_throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Consent(Base):

@@ -22,6 +22,7 @@ from idp.oauth.adapter import (
     run_endpoint,
 )
 from idp.oauth.authorize import Outcome, authorize
+from idp.oauth.models import Client
 from idp.oauth.userinfo import userinfo
 from idp.tokens import decode, keyring_for
 from idp.web.flow import TICKET_PARAM, authorize_query, ticket_sid
@@ -204,8 +205,10 @@ async def end_session_endpoint(request: Request) -> Response:
                 )
             except IdpError:
                 return message(request, "err_invalid_request", status_code=400)
-            confirmed = bool(params.get("id_token_hint"))
-            if request.method == "POST" and not confirmed:
+            # RP-Initiated §2, §6: without proof that the session's RP asks, the person confirms (a bare
+            # GET never logs out); the confirmation's POST carries the CSRF token (idp.oauth.logout).
+            confirmed = end.proven
+            if request.method == "POST" and not confirmed and "csrf" in params:
                 try:
                     check_csrf(request, params.get("csrf"))
                     confirmed = True
@@ -213,11 +216,12 @@ async def end_session_endpoint(request: Request) -> Response:
                     return message(request, "csrf_failed", status_code=403)
             if not confirmed and current is not None:
                 keep = {k: v for k, v in params.items() if k != "csrf"}
-                return render(request, "logout.html", params=keep)
-            # the session the hint names and the one this browser's cookie names (the cookie goes either way)
-            actor = f"client:{end.client_id}" if end.client_id else None
-            for sid in dict.fromkeys(s for s in (end.sid, current.sid if current else None) if s):
-                logout.end_session(session=session, settings=settings, keyring=ring, sid=sid, actor=actor)
+                client = session.get(Client, end.client_id) if end.client_id else None
+                return render(request, "logout.html", params=keep, client_name=client.name if client else None)
+            # only the session this browser's cookie names ends (a hint for another session ends nothing)
+            actor = f"client:{end.client_id}" if end.proven and end.client_id else None
+            if current is not None:
+                logout.end_session(session=session, settings=settings, keyring=ring, sid=current.sid, actor=actor)
         renew_csrf(request)  # privilege change: a token read while signed in is not reused after
         response: Response
         if end.redirect_to:

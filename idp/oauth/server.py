@@ -91,6 +91,7 @@ class OneNumberServer(AuthorizationServer):  # type: ignore[misc]
             principal=user,
             department=client.row.department_code if user is None else None,
             expires_in=expires_in,
+            client_claims=clients.token_claims(client.row),
         )
         self.issued_claims = claims
         token: dict[str, Any] = {

@@ -1,66 +1,76 @@
-"""Password (and TOTP) authentication with throttling, lockout and work-log entries."""
+"""Password (and TOTP) authentication with progressive delays and work-log entries (see ``throttle``)."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from idp.errors import AccountLocked, LoginFailed
+from idp.errors import LoginFailed
+from idp.parties import devices, throttle
 from idp.parties import service as party_service
-from idp.parties import throttle
 from idp.parties.models import Person
 from idp.parties.passwords import verify_password
 from onenumber import worklog
-from onenumber.db import utcnow
 from onenumber.settings import Settings
 
 GENERIC_FAILURE = "证件号码或密码错误"
-LOCKED_MESSAGE = "尝试次数过多，账户已暂时锁定，请稍后再试"
+LOCKED_MESSAGE = throttle.DELAYED_MESSAGE
 
 
-def _keys(number: str, address: str | None, settings: Settings) -> list[str]:
-    account = party_service.number_index(number, settings=settings)
-    keys = [f"account:{account}"]
-    if address:
-        keys.append(f"address:{hashlib.sha256(address.encode()).hexdigest()[:32]}")
-    return keys
+def address_key(address: str | None) -> str | None:
+    """The throttle key of a client address (hashed: the table is not a log of addresses)."""
+    return f"address:{hashlib.sha256(address.encode()).hexdigest()[:32]}" if address else None
+
+
+def keys_for(*, settings: Settings, number: str, person: Person | None, address: str | None, device: str | None) -> list[str]:
+    """The throttle keys of an attempt on ``number``: the device's own key when the browser presents a
+    valid device cookie of this account, else the account's; plus the address."""
+    own = devices.throttle_key(device, settings=settings, sub=person.sub) if person is not None else None
+    keys = [own or f"account:{party_service.number_index(number, settings=settings)}"]
+    by_address = address_key(address)
+    return keys + ([by_address] if by_address else [])
 
 
 def authenticate(
-    *, session: Session, settings: Settings, number: str, password: str, address: str | None
+    *,
+    session: Session,
+    settings: Settings,
+    number: str,
+    password: str,
+    address: str | None,
+    device: str | None = None,
 ) -> Person:
     """Check number and password; commits the throttle state. Blocking: call from a worker thread.
 
-    Raises LoginFailed with one generic message (unknown number and wrong password look the same)
-    or AccountLocked once the configured number of failures is reached.
+    Raises LoginFailed with one generic message (unknown number and wrong password look the same) or
+    ``throttle.LoginDelayed`` (an AccountLocked) with the seconds to wait after too many recent failures.
+    ``device`` is the browser's device cookie, if any.
     """
     number = number.strip().upper()
-    keys = _keys(number, address, settings)
-    slots = throttle.reserve(session=session, settings=settings, keys=keys)
     person = party_service.get_by_number(session=session, settings=settings, number=number)
     actor = f"person:{person.sub}" if person else "anonymous"
-    if slots is None:
+    keys = keys_for(settings=settings, number=number, person=person, address=address, device=device)
+    try:
+        reservation = throttle.reserve(session=session, settings=settings, keys=keys)
+    except throttle.LoginDelayed:
         worklog.append(session=session, actor=actor, action="login.refused_locked", object="idp:login")
         session.commit()
-        raise AccountLocked(LOCKED_MESSAGE)
+        raise
     session.commit()  # the reservation must be visible to parallel attempts before the slow check
 
     ok = verify_password(person.password_hash if person else None, password)
     if ok and person is not None:
-        throttle.release(session=session, slots=slots)
+        throttle.release(session=session, reservation=reservation)
         person.failed_logins, person.locked_until = 0, None
         worklog.append(session=session, actor=actor, action="login.password", object=f"person:{person.sub}")
         session.commit()
         return person
-    locked = throttle.record_failure(session=session, settings=settings, slots=slots)
+    wait = throttle.record_failure(session=session, settings=settings, reservation=reservation)
     if person is not None:
-        person.failed_logins = slots[keys[0]]
+        person.failed_logins = reservation.slots[keys[0]]
     worklog.append(session=session, actor=actor, action="login.failure", object="idp:login")
-    if locked:
-        if person is not None:
-            person.locked_until = utcnow() + timedelta(seconds=settings.lockout_seconds)
-        worklog.append(session=session, actor=actor, action="login.lockout", object="idp:login")
+    if wait and reservation.slots[keys[0]] == reservation.limits[keys[0]]:  # from now on it is slowed
+        worklog.append(session=session, actor=actor, action="login.lockout", object="idp:login", details={"delay": wait})
     session.commit()
     raise LoginFailed(GENERIC_FAILURE)

@@ -24,7 +24,11 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_cipher: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Identity-proofing level (idp/proofing): low = self-asserted, substantial = real-name verified by a
+    # proofing provider (name + number + phone by SMS code), high = checked in person or with liveness.
     assurance: Mapped[str] = mapped_column(String(16), default="low")
+    proofed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    proofed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -92,3 +96,32 @@ class ResetCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProofingCheck(Base):
+    """One real-name check (实名认证) of a person at a proofing provider: pending until the SMS code."""
+
+    __tablename__ = "idp_proofing_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("idp_person.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(200))
+    transaction: Mapped[str] = mapped_column(String(100))
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    level: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NumberAttempt(Base):
+    """One attempt made against a resident ID (``register`` or ``proofing``), counted per number and day."""
+
+    __tablename__ = "idp_number_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number_index: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from idp.errors import InvalidField, LoginFailed
 from idp.parties import service as party_service
+from idp.parties import throttle
+from idp.parties.authenticate import keys_for
 from idp.parties.models import Person, ResetCode
 from idp.parties.passwords import check_strength, hash_password
 from onenumber import worklog
@@ -47,17 +49,39 @@ def issue_code(*, session: Session, person: Person, staff_sub: str) -> str:
 
 
 def reset_password(
-    *, session: Session, settings: Settings, number: str, code: str, new_password: str
+    *,
+    session: Session,
+    settings: Settings,
+    number: str,
+    code: str,
+    new_password: str,
+    address: str | None = None,
+    device: str | None = None,
 ) -> Person:
-    """Set a new password if ``code`` is a live reset code or the current TOTP. Blocking (argon2)."""
+    """Set a new password if ``code`` is a live reset code or the current TOTP. Blocking (argon2).
+
+    A wrong code is a failure of the account like a wrong password (same keys, same delays: ``throttle``),
+    so the reset form is no way around them; raises ``throttle.LoginDelayed`` while the account must wait.
+    The throttle state is committed; the new password is flushed for the caller to commit.
+    """
     rule = check_strength(new_password)
     if rule:
         raise InvalidField("新密码不符合要求", field="password", rule=rule)
-    person = party_service.get_by_number(session=session, settings=settings, number=number.strip().upper())
-    if person is None:
-        raise LoginFailed(RESET_FAILURE)
+    number = number.strip().upper()
+    person = party_service.get_by_number(session=session, settings=settings, number=number)
+    keys = keys_for(settings=settings, number=number, person=person, address=address, device=device)
+    try:
+        reservation = throttle.reserve(session=session, settings=settings, keys=keys)
+    except throttle.LoginDelayed:
+        actor = f"person:{person.sub}" if person else "anonymous"
+        worklog.append(session=session, actor=actor, action="password.reset_refused", object="idp:reset")
+        session.commit()
+        raise
+    session.commit()  # visible to parallel attempts before the code is checked
     method = None
-    if party_service.verify_totp(person, code, settings=settings):
+    if person is None:
+        pass
+    elif party_service.verify_totp(person, code, settings=settings):
         method = "totp"
     else:
         row = session.scalars(
@@ -71,12 +95,18 @@ def reset_password(
                 .returning(ResetCode.id)
             ).scalar_one_or_none()
             method = "reset_code" if claimed is not None else None
-    if method is None:
-        worklog.append(
-            session=session, actor="anonymous", action="password.reset_failure", object=f"person:{person.sub}"
-        )
+    if person is None or method is None:
+        throttle.record_failure(session=session, settings=settings, reservation=reservation)
+        if person is not None:
+            worklog.append(
+                session=session,
+                actor="anonymous",
+                action="password.reset_failure",
+                object=f"person:{person.sub}",
+            )
         session.commit()
         raise LoginFailed(RESET_FAILURE)
+    throttle.release(session=session, reservation=reservation)
     person.password_hash = hash_password(new_password)
     person.failed_logins, person.locked_until = 0, None
     worklog.append(

@@ -109,11 +109,10 @@ def create(
 
 
 def set_totp(*, session: Session, settings: Settings, person: Person, secret: str | None = None) -> str:
-    """Enrol a TOTP secret (new random one unless given); raises assurance to at least substantial."""
+    """Enrol a TOTP secret (new random one unless given); an authentication factor, not identity proofing:
+    the person's assurance level stays what proofing made it."""
     secret = secret or pyotp.random_base32()
     person.totp_cipher = encrypt_str(secret, master_key=settings.secret_key, context="person.totp")
-    if person.assurance == "low":
-        person.assurance = "substantial"
     session.flush()
     return secret
 
@@ -126,11 +125,15 @@ def verify_totp(person: Person, code: str, *, settings: Settings) -> bool:
     return pyotp.TOTP(secret).verify(code.strip(), valid_window=1)
 
 
-def raise_assurance(*, session: Session, person: Person, level: str) -> Person:
-    """Set the identity-proofing level (``high`` after an in-person check at the counter)."""
+def raise_assurance(*, session: Session, person: Person, level: str, by: str | None = None) -> Person:
+    """Set the identity-proofing level (``high`` after an in-person check at the counter, ``substantial``
+    after a provider's real-name check); ``by`` records who proofed (``provider:<host>``, ``counter``)."""
     if level not in ASSURANCE_LEVELS:
         raise InvalidField("unknown assurance level", field="level", rule="choice")
     person.assurance = level
+    if level != "low":
+        person.proofed_at = utcnow()
+        person.proofed_by = (by or "counter")[:100]
     session.flush()
     return person
 

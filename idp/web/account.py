@@ -1,33 +1,46 @@
-"""Account pages: my sessions (log out everywhere), self-registration, password reset."""
+"""Account pages: account centre (个人中心) with TOTP enrolment and removal, my sessions (log out
+everywhere), self-registration, password reset."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
+import pyotp
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from idp import sessions as sso
+from idp import signed
 from idp.errors import CsrfError, InvalidField, LoginFailed
-from idp.i18n import rule_text
+from idp.i18n import rule_text, translator
 from idp.oauth import logout
-from idp.parties import recovery
+from idp.oauth.models import SsoSession
+from idp.parties import devices, recovery, throttle
 from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.parties.passwords import check_strength, hash_password
+from idp.proofing import pages as proofing_pages
+from idp.proofing import service as proofing
 from idp.tokens import keyring_for
+from idp.web.login import delayed, set_device_cookie, throttle_keys
 from idp.web.pages import (
     check_csrf,
+    client_address,
     delete_cookie,
     lang_of,
     message,
+    read_cookie,
     redirect,
     render,
     renew_csrf,
     settings_of,
     sso_cookie,
 )
-from onenumber import worklog
+from onenumber import qr, worklog
+from onenumber.db import utcnow
 
 router = APIRouter(tags=["idp pages"])
 OptionalForm = Annotated[str | None, Form()]
@@ -66,9 +79,7 @@ def _end(request: Request, only_sid: str | None) -> Response:
         assert person is not None
         targets = [r.sid for r in sso.list_for(session=session, person=person) if only_sid in (None, r.sid)]
         for sid in targets:
-            logout.end_session(
-                session=session, settings=settings, keyring=ring, sid=sid, actor=f"person:{person.sub}"
-            )
+            logout.end_session(session=session, settings=settings, keyring=ring, sid=sid, actor=f"person:{person.sub}")
         session.commit()
         still_in = only_sid is not None and only_sid != current.sid
     if not still_in:
@@ -134,6 +145,19 @@ def register_submit(
         errors["number"] = rule_text(exc.rule, lang)
     if errors:
         return render(request, "register.html", status_code=422, errors=errors, values=values)
+    with request.app.state.sessionmaker() as session:  # per-number limit; a real-name verified number is taken
+        refusal = proofing.registration_refusal(session=session, settings=settings, number=number or "")
+        session.commit()
+    if refusal is not None:
+        return render(
+            request,
+            "register.html",
+            status_code=429 if refusal == "throttled" else 422,
+            errors={},
+            values=values,
+            refusal=refusal,
+            limit=settings.register_daily_per_number,
+        )
     password_hash = hash_password(password or "")  # this handler runs in a worker thread
     with request.app.state.sessionmaker() as session:
         try:
@@ -155,7 +179,8 @@ def register_submit(
             object=f"person:{person.sub}",
         )
         session.commit()
-    return message(request, "registered", ok=True, title_key="register_title", link="/login")
+    # The account starts self-asserted (low); the page offers 实名认证 (or says it is not configured).
+    return proofing_pages.render(request, "registered.html", configured=proofing.is_configured(settings))
 
 
 @router.get("/password-reset", include_in_schema=False)
@@ -178,8 +203,6 @@ def reset_submit(
     except CsrfError:
         return message(request, "csrf_failed", status_code=403)
     settings = settings_of(request)
-    from idp.i18n import translator
-
     t = translator(lang_of(request))
     with request.app.state.sessionmaker() as session:
         try:
@@ -189,7 +212,15 @@ def reset_submit(
                 number=number or "",
                 code=code or "",
                 new_password=password or "",
+                address=client_address(request),
+                device=read_cookie(request, devices.COOKIE_NAME),
             )
+        except throttle.LoginDelayed as exc:
+            response = render(
+                request, "reset.html", status_code=429, number=number, error_text=t("delayed", seconds=str(exc.retry_after))
+            )
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except InvalidField as exc:
             return render(
                 request,
@@ -203,4 +234,141 @@ def reset_submit(
         for row in sso.list_for(session=session, person=person):
             sso.revoke(session=session, row=row)
         session.commit()
-    return message(request, "reset_done", ok=True, title_key="reset_title", link="/login")
+        response = message(request, "reset_done", ok=True, title_key="reset_title", link="/login")
+        set_device_cookie(response, request, person)
+    return response
+
+
+# --- Account centre (个人中心): TOTP enrolment and removal, behind a recent login --------------------------
+
+RECENT_LOGIN = timedelta(minutes=10)  # enrolling or removing a second factor needs a password this fresh
+ENROL_TTL = 600
+TOTP_ISSUER = "一号通"
+
+
+def _signed_in(request: Request, session: Session, *, recent: bool) -> tuple[SsoSession, Person] | Response:
+    """The browser's session and person, or the redirect to (re-)login when there is none or, with
+    ``recent``, when its last password or code is older than ``RECENT_LOGIN``."""
+    row = sso.from_cookie(session=session, cookie=sso_cookie(request))
+    if row is None or (recent and row.auth_time < utcnow() - RECENT_LOGIN):
+        return redirect(request, "/login?" + urlencode({"next": request.url.path}))
+    person = session.get(Person, row.person_id)
+    assert person is not None
+    return row, person
+
+
+@router.get("/account", include_in_schema=False)
+def account_page(request: Request) -> Response:
+    """The account centre: who I am, my second factor, links to my sessions."""
+    settings = settings_of(request)
+    with request.app.state.sessionmaker() as session:
+        found = _signed_in(request, session, recent=False)
+        if isinstance(found, Response):
+            return found
+        _, person = found
+        masked = party_service.mask_number(party_service.number_of(person, settings=settings))
+        return render(request, "account.html", name=person.name, masked_number=masked, totp=bool(person.totp_cipher))
+
+
+@router.get("/account/totp", include_in_schema=False)
+def totp_enrol_page(request: Request) -> Response:
+    """A new secret to enrol: QR code of the otpauth URI, the key itself, and a code to confirm it."""
+    settings = settings_of(request)
+    t = translator(lang_of(request))
+    with request.app.state.sessionmaker() as session:
+        found = _signed_in(request, session, recent=True)
+        if isinstance(found, Response):
+            return found
+        _, person = found
+        if person.totp_cipher:
+            return render(request, "totp_remove.html")
+        secret = pyotp.random_base32()
+        label = party_service.mask_number(party_service.number_of(person, settings=settings))
+        uri = pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=TOTP_ISSUER)
+        pending = signed.dumps(
+            {"sub": person.sub, "secret": secret}, secret=settings.secret_key, purpose="totp_enrol", ttl=ENROL_TTL
+        )
+    return render(
+        request,
+        "totp_enrol.html",
+        secret=secret,
+        uri=uri,
+        qr=qr.svg(uri, label=t("totp_qr_label")),
+        pending=pending,
+    )
+
+
+@router.post("/account/totp", include_in_schema=False)
+def totp_enrol_submit(
+    request: Request, csrf: OptionalForm = None, pending: OptionalForm = None, code: OptionalForm = None
+) -> Response:
+    """Turn the authenticator on once a code of the shown secret checks out."""
+    try:
+        check_csrf(request, csrf)
+    except CsrfError:
+        return message(request, "csrf_failed", status_code=403)
+    settings = settings_of(request)
+    t = translator(lang_of(request))
+    with request.app.state.sessionmaker() as session:
+        found = _signed_in(request, session, recent=True)
+        if isinstance(found, Response):
+            return found
+        _, person = found
+        if person.totp_cipher:
+            return message(request, "totp_already", status_code=409, link="/account", link_key="account_title")
+        payload = signed.loads(pending, secret=settings.secret_key, purpose="totp_enrol")
+        if payload is None or payload.get("sub") != person.sub:
+            return redirect(request, "/account/totp")  # expired or another person's: show a fresh secret
+        secret = str(payload["secret"])
+        if not pyotp.TOTP(secret).verify((code or "").strip(), valid_window=1):
+            uri = pyotp.TOTP(secret).provisioning_uri(
+                name=party_service.mask_number(party_service.number_of(person, settings=settings)),
+                issuer_name=TOTP_ISSUER,
+            )
+            return render(
+                request,
+                "totp_enrol.html",
+                status_code=422,
+                error_key="totp_failed",
+                secret=secret,
+                uri=uri,
+                qr=qr.svg(uri, label=t("totp_qr_label")),
+                pending=pending,
+            )
+        party_service.set_totp(session=session, settings=settings, person=person, secret=secret)
+        worklog.append(session=session, actor=f"person:{person.sub}", action="totp.enrol", object=f"person:{person.sub}")
+        session.commit()
+    return message(request, "totp_enrolled", ok=True, title_key="account_title", link="/account", link_key="account_title")
+
+
+@router.post("/account/totp/remove", include_in_schema=False)
+def totp_remove_submit(request: Request, csrf: OptionalForm = None, code: OptionalForm = None) -> Response:
+    """Turn the authenticator off: recent login plus a current code (throttled like every code)."""
+    try:
+        check_csrf(request, csrf)
+    except CsrfError:
+        return message(request, "csrf_failed", status_code=403)
+    settings = settings_of(request)
+    with request.app.state.sessionmaker() as session:
+        found = _signed_in(request, session, recent=True)
+        if isinstance(found, Response):
+            return found
+        _, person = found
+        if not person.totp_cipher:
+            return message(request, "totp_none", status_code=409, link="/account", link_key="account_title")
+        try:
+            reservation = throttle.reserve(session=session, settings=settings, keys=throttle_keys(request, person))
+        except throttle.LoginDelayed as exc:
+            session.commit()
+            return delayed(request, "totp_remove.html", exc)
+        session.commit()
+        if not party_service.verify_totp(person, code or "", settings=settings):
+            throttle.record_failure(session=session, settings=settings, reservation=reservation)
+            worklog.append(session=session, actor=f"person:{person.sub}", action="totp.remove_failure", object="idp:account")
+            session.commit()
+            return render(request, "totp_remove.html", status_code=401, error_key="totp_failed")
+        throttle.release(session=session, reservation=reservation)
+        person.totp_cipher = None
+        worklog.append(session=session, actor=f"person:{person.sub}", action="totp.remove", object=f"person:{person.sub}")
+        session.commit()
+    return message(request, "totp_removed", ok=True, title_key="account_title", link="/account", link_key="account_title")

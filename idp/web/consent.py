@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from idp import sessions as sso
 from idp.errors import CsrfError
+from idp.i18n import MESSAGES
 from idp.oauth import device as device_flow
 from idp.oauth.adapter import new_server, request_from_query
 from idp.oauth.authorize import authorize
@@ -17,7 +18,7 @@ from idp.oauth.models import Client
 from idp.parties.models import Person
 from idp.tokens import epoch
 from idp.web.flow import safe_next
-from idp.web.pages import check_csrf, message, redirect, render, settings_of, sso_cookie
+from idp.web.pages import check_csrf, client_address, message, redirect, render, settings_of, sso_cookie
 from onenumber import worklog
 
 router = APIRouter(tags=["idp pages"])
@@ -66,12 +67,42 @@ def device_page(request: Request, user_code: str | None = None) -> Response:
             return redirect(
                 request, "/login?" + urlencode({"next": f"/device?{urlencode({'user_code': user_code})}"})
             )
-        row = device_flow.get_pending(session=session, user_code=user_code)
-        if row is None:
-            return render(request, "device.html", status_code=404, error_key="device_unknown")
+        entry = device_flow.enter_user_code(
+            session=session, settings=settings_of(request), address=client_address(request), user_code=user_code
+        )
+        if entry.row is None:
+            return _device_refused(request, entry.wait_seconds)
+        row = entry.row
         client = session.get(Client, row.client_id)
-        name = client.name if client else row.client_id
-        return render(request, "device.html", confirm=True, client_name=name, user_code=row.user_code)
+        return render(
+            request,
+            "device.html",
+            confirm=True,
+            client_name=client.name if client else row.client_id,
+            location=client.location if client else None,
+            scopes=_scope_texts(row.scope),
+            user_code=row.user_code,
+        )
+
+
+def _device_refused(request: Request, wait_seconds: int) -> Response:
+    """A wrong, expired or dead code (404), or an address that must wait (429, §5.1)."""
+    if wait_seconds > 0:
+        response = render(
+            request, "device.html", status_code=429, error_key="device_wait", wait=str(wait_seconds)
+        )
+        response.headers["Retry-After"] = str(wait_seconds)
+        return response
+    return render(request, "device.html", status_code=404, error_key="device_unknown")
+
+
+def _scope_texts(scope: str) -> list[tuple[str, str]]:
+    """What the device will see, as (中文, English) pairs (§5.4: the person knows what they allow)."""
+    texts = []
+    for name in scope.split():
+        entry = MESSAGES.get(f"scope_{name}")
+        texts.append((entry["zh-CN"], entry["en"]) if entry else (name, name))
+    return texts
 
 
 @router.post("/device", include_in_schema=False)
@@ -87,9 +118,15 @@ def device_submit(
         current = sso.from_cookie(session=session, cookie=sso_cookie(request))
         if current is None:
             return redirect(request, "/login")
-        row = device_flow.get_pending(session=session, user_code=user_code or "")
-        if row is None:
-            return render(request, "device.html", status_code=404, error_key="device_unknown")
+        entry = device_flow.enter_user_code(
+            session=session,
+            settings=settings_of(request),
+            address=client_address(request),
+            user_code=user_code or "",
+        )
+        if entry.row is None:
+            return _device_refused(request, entry.wait_seconds)
+        row = entry.row
         person = session.get(Person, current.person_id)
         assert person is not None
         approve = decision == "allow"

@@ -8,16 +8,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from idp import sessions as sso
-from idp.errors import AccountLocked, CsrfError, LoginFailed
+from idp.errors import CsrfError, LoginFailed
+from idp.parties import devices, throttle
 from idp.parties import service as party_service
-from idp.parties import throttle
-from idp.parties.authenticate import authenticate
+from idp.parties.authenticate import address_key, authenticate
 from idp.parties.models import Person
 from idp.web.flow import after_login, safe_next
 from idp.web.pages import (
     check_csrf,
     client_address,
     message,
+    read_cookie,
     redirect,
     render,
     renew_csrf,
@@ -35,6 +36,28 @@ OptionalForm = Annotated[str | None, Form()]
 def current(request: Request, session: object) -> sso.SsoSession | None:
     """The browser's live SSO session, if any."""
     return sso.from_cookie(session=session, cookie=sso_cookie(request))  # type: ignore[arg-type]
+
+
+def delayed(request: Request, template: str, exc: throttle.LoginDelayed, **context: object) -> Response:
+    """429 "请稍后再试" with the wait, on the form that was refused (and ``Retry-After``)."""
+    response = render(request, template, status_code=429, error_key="delayed", wait=exc.retry_after, **context)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def throttle_keys(request: Request, person: Person) -> list[str]:
+    """The keys of a signed-in person's code attempt: the browser's known device, else the account."""
+    settings = settings_of(request)
+    own = devices.throttle_key(read_cookie(request, devices.COOKIE_NAME), settings=settings, sub=person.sub)
+    by_address = address_key(client_address(request))
+    return [own or f"account:{person.number_index}"] + ([by_address] if by_address else [])
+
+
+def set_device_cookie(response: Response, request: Request, person: Person) -> None:
+    """Remember this browser as a known device of ``person`` (after a correct password or reset)."""
+    previous = read_cookie(request, devices.COOKIE_NAME)
+    value = devices.issue(settings=settings_of(request), sub=person.sub, previous=previous)
+    set_cookie(response, request, devices.COOKIE_NAME, value, max_age=devices.TTL)
 
 
 def _with_session_cookie(request: Request, target: str, cookie: str) -> Response:
@@ -75,15 +98,12 @@ def login_submit(
                 number=number,
                 password=password,
                 address=client_address(request),
+                device=read_cookie(request, devices.COOKIE_NAME),
             )
         except LoginFailed:
-            return render(
-                request, "login.html", status_code=401, error_key="login_failed", number=number, next=next
-            )
-        except AccountLocked:
-            return render(
-                request, "login.html", status_code=429, error_key="locked", number=number, next=next
-            )
+            return render(request, "login.html", status_code=401, error_key="login_failed", number=number, next=next)
+        except throttle.LoginDelayed as exc:
+            return delayed(request, "login.html", exc, number=number, next=next)
         previous = current(request, session)
         if previous is not None:  # the browser's earlier (or a planted) session ends with this login
             sso.revoke(session=session, row=previous)
@@ -100,7 +120,9 @@ def login_submit(
         target = "/login/select" + (f"?{_next_query(next)}" if safe_next(next) else "")
     else:
         target = after_login(next, sid=row.sid, settings=settings)
-    return _with_session_cookie(request, target, cookie)
+    response = _with_session_cookie(request, target, cookie)
+    set_device_cookie(response, request, person)
+    return response
 
 
 def _next_query(next_path: str | None) -> str:
@@ -140,10 +162,7 @@ def select_submit(
         assert person is not None
         act_for = None
         if delegation:
-            options = {
-                str(o.delegation_id): o
-                for o in party_service.list_acting_options(session=session, person=person)
-            }
+            options = {str(o.delegation_id): o for o in party_service.list_acting_options(session=session, person=person)}
             option = options.get(delegation)
             if option is None:
                 return redirect(request, "/login/select")
@@ -169,9 +188,7 @@ def totp_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login/totp", include_in_schema=False)
-def totp_submit(
-    request: Request, csrf: OptionalForm = None, code: FormStr = "", next: OptionalForm = None
-) -> Response:
+def totp_submit(request: Request, csrf: OptionalForm = None, code: FormStr = "", next: OptionalForm = None) -> Response:
     """Verify the code and raise the session's level."""
     try:
         check_csrf(request, csrf)
@@ -184,19 +201,18 @@ def totp_submit(
             return redirect(request, "/login")
         person = session.get(Person, row.person_id)
         assert person is not None
-        keys = [f"account:{person.number_index}"]
-        slots = throttle.reserve(session=session, settings=settings, keys=keys)
+        try:
+            reservation = throttle.reserve(session=session, settings=settings, keys=throttle_keys(request, person))
+        except throttle.LoginDelayed as exc:
+            session.commit()
+            return delayed(request, "totp.html", exc, next=next)
         session.commit()
-        if slots is None:
-            return render(request, "totp.html", status_code=429, error_key="locked", next=next)
         if not party_service.verify_totp(person, code, settings=settings):
-            throttle.record_failure(session=session, settings=settings, slots=slots)
-            worklog.append(
-                session=session, actor=f"person:{person.sub}", action="login.totp_failure", object="idp:login"
-            )
+            throttle.record_failure(session=session, settings=settings, reservation=reservation)
+            worklog.append(session=session, actor=f"person:{person.sub}", action="login.totp_failure", object="idp:login")
             session.commit()
             return render(request, "totp.html", status_code=401, error_key="totp_failed", next=next)
-        throttle.release(session=session, slots=slots)
+        throttle.release(session=session, reservation=reservation)
         sso.step_up(session=session, row=row, person=person, method="otp")
         cookie = sso.renew_secret(session=session, row=row)
         worklog.append(session=session, actor=f"person:{person.sub}", action="login.totp", object="idp:login")

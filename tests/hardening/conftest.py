@@ -4,14 +4,17 @@ by the app's own token verifier; department systems get theirs from POST /token)
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from fastapi.testclient import TestClient
@@ -56,7 +59,11 @@ EXTRA_PEOPLE: dict[str, tuple[str, str, list[tuple[str, str | None]], list[str] 
 }
 PERSON_ROLES = ["holder_a", "holder_b", *EXTRA_PEOPLE]
 SYSTEM_ROLES = ["dept_grant", "dept_nogrant"]
-ROLES = ["anonymous", *PERSON_ROLES, *SYSTEM_ROLES]
+# 张三's tokens as the third-party relying party demo-rp got them (real code flow): only openid, and
+# wallet:read (consented); least privilege refuses the first everywhere and masks numbers for the second.
+RP_ROLES = {"rp_openid": "openid", "rp_wallet_read": "openid wallet:read"}
+ROLES = ["anonymous", *PERSON_ROLES, *SYSTEM_ROLES, *RP_ROLES]
+HALL_TOKEN_SCOPE = "openid profile id_number wallet:read wallet:share wallet:apply"
 
 
 @dataclass
@@ -78,6 +85,8 @@ class World:
 
     def headers(self, role: str) -> dict[str, str]:
         """Authorization header of ``role`` (none for anonymous)."""
+        if role in RP_ROLES:
+            self._fresh_rp_token(role)
         token = self.tokens.get(role)
         return {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -86,8 +95,22 @@ class World:
         headers = {**self.headers(role), **kw.pop("headers", {})}
         return self.client.request(method, path, headers=headers, follow_redirects=False, **kw)
 
+    def _fresh_rp_token(self, role: str) -> None:
+        # A relying party's token carries 张三's SSO session id: a cell that ends his sessions (logout-all)
+        # revokes it, as it should; the relying party then signs him in again, as a real one would.
+        from idp.errors import IdpError
+
+        try:
+            self.app.state.token_verifier(self.tokens[role])
+        except IdpError:
+            self.tokens[role] = str(rp_code_flow(self.app, ZHANG[1], ZHANG[2], RP_ROLES[role])["access_token"])
+
     def page(self, role: str, method: str, path: str, **kw: Any) -> Any:
-        """A request through ``role``'s browser (hall session cookie; a bearer header for systems)."""
+        """A request through ``role``'s browser (hall session cookie; a bearer header for systems and
+        relying parties, whose tokens are no hall session)."""
+        if role in RP_ROLES:
+            headers = {**self.headers(role), **kw.pop("headers", {})}
+            return self.client.request(method, path, headers=headers, follow_redirects=False, **kw)
         browser = self.page_clients.get(role)
         if browser is None:
             browser = self.page_clients[role] = _browser(self.app)
@@ -156,11 +179,57 @@ def _person_token(app: Any, settings: Settings, number: str, *, act_for: str | N
             claim = party_service.act_for_claim(options[0], settings=settings)
         facts = {"acr": "password", "amr": ["pwd"], "auth_time": int(time.time()), "act_for": claim}
         principal = principal_for(session=session, settings=settings, person=person, sid=None, facts=facts)
+        hall = client_service.get(session=session, client_id="hall")
+        assert hall is not None
         token, _ = issue_access_token(
             keyring=keyring_for(app.state, settings), settings=settings, client_id="hall",
-            scope="openid profile", principal=principal,
+            scope=HALL_TOKEN_SCOPE, principal=principal, client_claims=client_service.token_claims(hall),
         )
     return token
+
+
+RP_CLIENT = "demo-rp"
+RP_REDIRECT = "http://127.0.0.1:3000/cb"
+
+
+def rp_code_flow(app: Any, number: str, password: str, scope: str) -> dict[str, Any]:
+    """A relying party's real authorization-code flow (PKCE) for demo-rp: /authorize, the idp's login,
+    organisation and consent pages (allowing), then /token. Returns the token response."""
+    browser = _browser(app)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    params = {"response_type": "code", "client_id": RP_CLIENT, "redirect_uri": RP_REDIRECT, "scope": scope,
+              "state": "st-rp", "nonce": "n-rp", "code_challenge": challenge, "code_challenge_method": "S256"}
+    response = browser.get("/authorize?" + urlencode(params), follow_redirects=False)
+    for _ in range(12):
+        if response.status_code in (302, 303):
+            location = response.headers["location"]
+            if location.startswith(RP_REDIRECT):
+                query = parse_qs(urlparse(location).query)
+                assert "code" in query, location
+                token = browser.post("/token", data={
+                    "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": RP_REDIRECT,
+                    "client_id": RP_CLIENT, "code_verifier": verifier})
+                assert token.status_code == 200, token.text
+                return dict(token.json())
+            response = browser.get(location, follow_redirects=False)
+            continue
+        assert response.status_code == 200, response.text[:500]
+        page = response.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        nxt = re.search(r'name="next" value="([^"]*)"', page)
+        assert csrf and nxt, page[:500]
+        form = {"csrf": csrf.group(1), "next": html.unescape(nxt.group(1))}
+        if 'action="/login"' in page:
+            response = browser.post("/login", data={**form, "number": number, "password": password},
+                                    follow_redirects=False)
+        elif 'action="/login/select"' in page:
+            response = browser.post("/login/select", data={**form, "delegation": ""}, follow_redirects=False)
+        elif 'action="/consent"' in page:
+            response = browser.post("/consent", data={**form, "decision": "allow"}, follow_redirects=False)
+        else:
+            raise AssertionError(f"unexpected page during the relying party's login: {page[:500]}")
+    raise AssertionError("the relying party's login did not finish")
 
 
 def _client_token(client: TestClient, client_id: str, secret: str, scope: str) -> str:
@@ -202,6 +271,8 @@ def build_world(app: Any, client: TestClient) -> World:
                                                "license:read license:verify")
     world.tokens["dept_nogrant"] = _client_token(client, "demo-verifier", "demo-verifier-secret",
                                                  "license:read license:verify")
+    for role, scope in RP_ROLES.items():
+        world.tokens[role] = str(rp_code_flow(app, ZHANG[1], ZHANG[2], scope)["access_token"])
     _seed_holder_data(world)
     return world
 
@@ -225,15 +296,15 @@ def _seed_holder_data(world: World) -> None:
     refs["grant_until"] = until
     grant = _ok(world.api("holder_a", "POST", "/api/wallet/grants", json={
         "identifier": refs["license_a"], "grantee_kind": "department", "grantee": MARKET,
-        "purpose": "matrix", "valid_until": until}))
+        "purpose": "social_security", "valid_until": until}))
     refs["grant_a"] = str(grant["id"])
     spare = _ok(world.api("holder_a", "POST", "/api/wallet/grants", json={
         "identifier": refs["license_a"], "grantee_kind": "department", "grantee": HEALTH,
-        "purpose": "matrix (to withdraw)", "valid_until": until}))
+        "purpose": "exit_entry_documents", "valid_until": until}))
     refs["grant_a_spare"] = str(spare["id"])
     page_grant = _ok(world.api("holder_a", "POST", "/api/wallet/grants", json={
         "identifier": refs["license_a"], "grantee_kind": "department", "grantee": CIVIL,
-        "purpose": "matrix (to withdraw on the page)", "valid_until": until}))
+        "purpose": "real_estate_registration", "valid_until": until}))
     refs["grant_a_page"] = str(page_grant["id"])
     refs["grant_missing"] = "987654"
     shown = _ok(world.api("holder_a", "POST", f"/api/wallet/licenses/{refs['license_a']}/present",
@@ -285,6 +356,8 @@ def relaxed(settings: Settings) -> Settings:
         "rate_limit_status_per_minute": 0,
         "rate_limit_login_per_minute": 0,
         "rate_limit_create_per_minute": 0,
+        "device_free_attempts": 10_000,
+        "register_daily_per_number": 10_000,
     })
 
 
@@ -301,6 +374,7 @@ class WorldTools:
     relaxed = staticmethod(relaxed)
     build_world = staticmethod(build_world)
     hall_login = staticmethod(hall_login)
+    rp_code_flow = staticmethod(rp_code_flow)
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from idp_helpers import exchange, login_code
+from idp_helpers import login_code
 from sqlalchemy import create_engine, text
 
 PG_ADMIN_URL = os.environ.get("ONENUMBER_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]
 # The three demo persons of docs/CONTRACTS.md.
-DEMO_NUMBERS = ("11010519491231002X", "110102199101010078", "440882198503293017")
+DEMO_NUMBERS = ("11010519491231002X", "110102199101010078", "440882198503293017", "110108198805050012")
 ZHANG = ("11010519491231002X", "Zhangsan-2026")
 BUSINESS_LICENSE = "11110000000137015K001"
 COMPANY = ("91110000600037341L", "示例科技有限公司")
@@ -128,11 +128,18 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
         proc.wait()
 
 
+APP = ("demo-app", "http://127.0.0.1:3000/app-cb")  # the platform's own mobile channel (first party)
+APP_SCOPE = "openid profile id_number wallet:read wallet:share wallet:apply"
+
+
 def person_token(base_url: str, number: str = ZHANG[0], password: str = ZHANG[1]) -> str:
-    """A real access token of a person: code flow with PKCE through the idp pages (client demo-rp)."""
+    """A real access token of a person: code flow with PKCE through the idp pages, as the platform's own
+    mobile app (client demo-app, first party: the wallet scopes; id_number consented on the way)."""
     with httpx.Client(base_url=base_url, timeout=30) as c:
-        code, verifier = login_code(c, number=number, password=password)
-        response = exchange(c, code, verifier)
+        code, verifier = login_code(c, number=number, password=password, client_id=APP[0], redirect_uri=APP[1],
+                                    scope=APP_SCOPE)
+        response = c.post("/token", data={"grant_type": "authorization_code", "code": code,
+                                          "redirect_uri": APP[1], "client_id": APP[0], "code_verifier": verifier})
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 
@@ -202,9 +209,11 @@ def seed(app: Any) -> None:
 
 
 def client_person_token(client: Any, number: str = ZHANG[0], password: str = ZHANG[1]) -> dict[str, Any]:
-    """Token response of a person's code flow (demo-rp, offline_access) through a TestClient."""
-    code, verifier = login_code(client, number=number, password=password)
-    response = exchange(client, code, verifier)
+    """Token response of a person's code flow (the first-party app, offline_access) through a TestClient."""
+    code, verifier = login_code(client, number=number, password=password, client_id=APP[0], redirect_uri=APP[1],
+                                scope=APP_SCOPE + " offline_access")
+    response = client.post("/token", data={"grant_type": "authorization_code", "code": code,
+                                           "redirect_uri": APP[1], "client_id": APP[0], "code_verifier": verifier})
     assert response.status_code == 200, response.text
     return dict(response.json())
 

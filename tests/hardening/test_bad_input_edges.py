@@ -215,14 +215,14 @@ BAD_DAYS = ["9999-12-31", "0000-01-01", SUP, "２０２６-０１-０１", "2026
 @pytest.mark.parametrize("value", BAD_TIMES)
 def test_grant_times(server: Server, value: str) -> None:
     base = {"identifier": server.marriage, "grantee_kind": "department", "grantee": "11110000000137015K",
-            "purpose": "bad input"}
+            "purpose": "household_registration"}
     api_error(server.send("POST", "/api/wallet/grants", headers=server.citizen,
                           json={**base, "valid_until": value}), "valid_until")
     api_error(server.send("POST", "/api/wallet/grants", headers=server.citizen,
                           json={**base, "valid_until": "2026-12-31T00:00:00+08:00", "valid_from": value}),
               "valid_from")
     grants = server.send("GET", "/api/wallet/grants", headers=server.citizen).json()
-    assert not any(g.get("purpose") == "bad input" for g in grants)  # nothing was granted
+    assert not any(g.get("purpose") == "办理户籍业务" for g in grants)  # nothing was granted
 
 
 @pytest.mark.parametrize("value", BAD_DAYS)
@@ -364,7 +364,7 @@ def test_unicode_digits_and_bad_dates_in_page_forms(server: Server, world_tools:
                     page_error(browser.post(f"{lic}/present", data={"csrf": token, "ttl": ttl}))
                 for days in (SUP, "9" * 30, "１０"):
                     page_error(browser.post(f"{lic}/grant", data={"csrf": token, "department": "11110000000137015K",
-                                                                  "purpose": "x", "days": days}))
+                                                                  "purpose": "social_security", "days": days}))
                 page_error(browser.post(f"/hall/applications/{server.serial}/rate",
                                         data={"csrf": token, "score": SUP}))
                 for value in BAD_DAYS:

@@ -342,7 +342,7 @@ class FormFuzzer:
         return {
             "number": refs["number_b"], "holder_number": self.world.numbers.get(role, refs["number_a"]),
             "name": "李四", "phone": "13800000002",
-            "password": "Fuzz-2026-password", "purpose": "办理业务", "days": "30", "reasons": "材料不全",
+            "password": "Fuzz-2026-password", "purpose": "social_security", "days": "30", "reasons": "材料不全",
             "reason": "材料不全", "serial": refs["app_a"], "comment": "很好", "score": "5", "text": "意见内容",
             "credit_code": "91110000600037341L", "code": "123456", "token": refs["presentation_a"],
             "years": "5", "months": "0", "time_limit_days": "20",

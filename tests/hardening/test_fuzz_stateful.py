@@ -208,7 +208,7 @@ def valid_bodies(world: Any, birth_data: dict[str, Any]) -> dict[str, Callable[[
         "POST /api/licenses": lambda: {"type_code": refs["birth_type"], "holder_number": refs["number_b"],
                                        "holder_name": "李四", "data": birth_data},
         "POST /api/wallet/grants": lambda: {"identifier": refs["license_a"], "grantee_kind": "department",
-                                            "grantee": refs["dept_x"], "purpose": "fuzz", "valid_until": until},
+                                            "grantee": refs["dept_x"], "purpose": "social_security", "valid_until": until},
         "POST /api/wallet/licenses/{identifier}/present": lambda: {"fields": [], "ttl_seconds": 600},
         "POST /api/complaints": lambda: {"item": BIRTH_REGISTRATION, "text": "fuzz complaint"},
         "POST /api/complaints/{complaint_id}": lambda: {"status": "in_progress"},

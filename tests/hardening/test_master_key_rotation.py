@@ -86,7 +86,7 @@ def test_rotate_master_then_restart_on_the_new_key(
         report = rotate_master(session=session, settings=settings, new_key=NEW_KEY)
     assert (report.old_key_id, report.new_key_id) == (key_id(settings.secret_key), key_id(NEW_KEY))
     assert set(report.client_secrets) == {"demo-verifier"}  # hall's secret is derived, not handed out
-    assert report.counts["idp_person.number_cipher"] == 3 + 0 and report.counts["idp_person.totp_cipher"] == 1
+    assert report.counts["idp_person.number_cipher"] == 4 + 0 and report.counts["idp_person.totp_cipher"] == 1
     assert report.counts["wallet_license.request_hash"] == 1
 
     new = settings.model_copy(update={"secret_key": NEW_KEY})
@@ -94,7 +94,7 @@ def test_rotate_master_then_restart_on_the_new_key(
     with TestClient(restarted) as client:
         again = client_person_token(client)
         assert _licenses(client, again["access_token"]) == before
-        refreshed = client.post("/token", data={"grant_type": "refresh_token", "client_id": "demo-rp",
+        refreshed = client.post("/token", data={"grant_type": "refresh_token", "client_id": "demo-app",
                                                 "refresh_token": zhang["refresh_token"]})
         assert refreshed.status_code == 200, refreshed.text
         assert _licenses(client, refreshed.json()["access_token"]) == before

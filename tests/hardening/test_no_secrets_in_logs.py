@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MASTER_KEY = "log-scan-master-key-0123456789abcdef0123"
 ID_NUMBERS = ["11010519491231002X", "110102199101010078", "440882198503293017"]
 PASSWORDS = ["Zhangsan-2026", "Lisi-2026", "Wangwu-2026", "Matrix-2026-pass"]
-RP_REDIRECT = "http://127.0.0.1:3000/cb"
+RP_REDIRECT = "http://127.0.0.1:3000/app-cb"  # the first-party mobile app (demo-app)
 
 
 def _pkce() -> tuple[str, str]:
@@ -52,8 +52,9 @@ def flow(browser: Any, *, hall_login: Any, secrets_seen: list[str]) -> None:
     secrets_seen.extend(v for k, v in browser.cookies.items() if "session" in k or "sso" in k)
     # a second client gets a code by SSO; exchange it, refresh, and use the access token
     verifier, challenge = _pkce()
-    query = urlencode({"response_type": "code", "client_id": "demo-rp", "redirect_uri": RP_REDIRECT,
-                       "scope": "openid profile offline_access", "state": "st", "nonce": "nn",
+    query = urlencode({"response_type": "code", "client_id": "demo-app", "redirect_uri": RP_REDIRECT,
+                       "scope": "openid profile offline_access wallet:read wallet:share wallet:apply",
+                       "state": "st", "nonce": "nn",
                        "code_challenge": challenge, "code_challenge_method": "S256"})
     response = browser.get("/authorize?" + query, follow_redirects=False)
     location = response.headers["location"]
@@ -70,9 +71,9 @@ def flow(browser: Any, *, hall_login: Any, secrets_seen: list[str]) -> None:
                                 follow_redirects=False)
         location = response.headers["location"]
     code = parse_qs(urlparse(location).query)["code"][0]
-    tokens = browser.post("/token", data={"grant_type": "authorization_code", "code": code, "client_id": "demo-rp",
+    tokens = browser.post("/token", data={"grant_type": "authorization_code", "code": code, "client_id": "demo-app",
                                           "redirect_uri": RP_REDIRECT, "code_verifier": verifier}).json()
-    refreshed = browser.post("/token", data={"grant_type": "refresh_token", "client_id": "demo-rp",
+    refreshed = browser.post("/token", data={"grant_type": "refresh_token", "client_id": "demo-app",
                                              "refresh_token": tokens["refresh_token"]}).json()
     secrets_seen.extend([code, verifier, tokens["access_token"], tokens["refresh_token"], tokens["id_token"],
                          refreshed["access_token"], refreshed["refresh_token"]])
@@ -115,7 +116,7 @@ def flow(browser: Any, *, hall_login: Any, secrets_seen: list[str]) -> None:
     secrets_seen.append(submitted.json()["query_code"])
     browser.post("/login", data={"number": ID_NUMBERS[1], "password": "wrong-" + PASSWORDS[1], "csrf": "x"})
     browser.get("/logout?" + urlencode({"id_token_hint": tokens["id_token"]}), follow_redirects=False)
-    browser.post("/revoke", data={"token": refreshed["refresh_token"], "client_id": "demo-rp"})
+    browser.post("/revoke", data={"token": refreshed["refresh_token"], "client_id": "demo-app"})
 
 
 def leaks(text: str, extra: list[str], settings: Settings) -> list[str]:

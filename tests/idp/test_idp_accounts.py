@@ -1,8 +1,9 @@
-"""Lockout exactness under parallel attempts, registration, counter staff, password reset, work log."""
+"""Throttle exactness under parallel attempts, registration, counter staff, password reset, work log."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from idp_helpers import LI, WANG, csrf_of, exchange, login_code
 from sqlalchemy import select
@@ -11,11 +12,14 @@ from idp.errors import AccountLocked, LoginFailed
 from idp.parties import throttle
 from idp.parties.authenticate import authenticate
 from idp.parties.models import LoginThrottle
+from onenumber.db import utcnow
 from onenumber.worklog.models import WorkLogEntry
 
 
-def test_fifty_parallel_wrong_passwords_lock_after_exactly_n(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_fifty_parallel_wrong_passwords_check_exactly_n_then_wait(seeded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     settings = seeded.state.settings
+    now = [utcnow()]
+    monkeypatch.setattr(throttle, "utcnow", lambda: now[0])  # a frozen clock: no delay runs out meanwhile
     outcomes: list[str] = []
 
     def attempt(i: int) -> str:
@@ -30,26 +34,30 @@ def test_fifty_parallel_wrong_passwords_lock_after_exactly_n(seeded) -> None:  #
                 )
             except LoginFailed:
                 return "failed"
-            except AccountLocked:
-                return "locked"
+            except AccountLocked:  # throttle.LoginDelayed
+                return "delayed"
             return "ok"
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         outcomes = list(pool.map(attempt, range(50)))
     assert outcomes.count("failed") == settings.login_max_failures
-    assert outcomes.count("locked") == 50 - settings.login_max_failures
+    assert outcomes.count("delayed") == 50 - settings.login_max_failures
     with seeded.state.sessionmaker() as session:
         account = [r for r in session.scalars(select(LoginThrottle)) if r.key.startswith("account:")]
-        assert account[0].failures == settings.login_max_failures and account[0].locked_until is not None
+        assert account[0].failures == settings.login_max_failures
         actions = [e.action for e in session.scalars(select(WorkLogEntry))]
         assert actions.count("login.lockout") == 1 and actions.count("login.failure") == 5
-    # even the right password is refused while locked, with the same page for everyone
+    # even the right password waits, with the same answer for everyone; after the wait it works
     with seeded.state.sessionmaker() as session:
         try:
             authenticate(session=session, settings=settings, number=LI[0], password=LI[1], address="10.0.0.1")
-            raise AssertionError("locked account accepted a login")
-        except AccountLocked:
-            pass
+            raise AssertionError("a delayed account accepted a login before the wait")
+        except throttle.LoginDelayed as exc:
+            assert exc.retry_after == 1
+    now[0] += timedelta(seconds=1)
+    with seeded.state.sessionmaker() as session:
+        person = authenticate(session=session, settings=settings, number=LI[0], password=LI[1], address="10.0.0.1")
+        assert person.name == "李四"
 
 
 def test_login_page_generic_failure_for_unknown_and_wrong(seeded, client) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,8 @@ def test_code_pkce_full_flow(seeded, client) -> None:  # type: ignore[no-untyped
     assert body["token_type"] == "Bearer" and body["expires_in"] == 600
     id_claims = _verify(client, body["id_token"])
     assert id_claims["aud"] == "demo-rp" and id_claims["nonce"] == "n-123"
-    assert id_claims["name"] == "李四" and id_claims["acr"] == "low" and id_claims["amr"] == ["pwd"]
+    # 李四 is real-name verified in the demo data (idp/seed.py): a password login carries his proofed level
+    assert id_claims["name"] == "李四" and id_claims["acr"] == "substantial" and id_claims["amr"] == ["pwd"]
     assert "sid" in id_claims and "auth_time" in id_claims and "id_number" not in id_claims
     access = _verify(client, body["access_token"])
     assert access["party_type"] == "person" and access["client_id"] == "demo-rp"

@@ -8,6 +8,7 @@ import pyotp
 from idp_helpers import (
     LI,
     RP_REDIRECT,
+    WANG,
     ZHANG,
     authorize_params,
     exchange,
@@ -83,13 +84,14 @@ def test_acr_values_force_totp_step_up(seeded, client) -> None:  # type: ignore[
     from idp.parties import service
 
     with seeded.state.sessionmaker() as session:
-        person = service.get_by_number(session=session, settings=seeded.state.settings, number=LI[0])
+        # 王五 was checked in person (high): ``high`` needs a second factor, so acr_values=high asks for TOTP
+        person = service.get_by_number(session=session, settings=seeded.state.settings, number=WANG[0])
         secret = service.set_totp(session=session, settings=seeded.state.settings, person=person)
         session.commit()
-    login_code(client, number=LI[0], password=LI[1])
+    login_code(client, number=WANG[0], password=WANG[1])
     verifier, challenge = pkce()
     response = client.get(
-        "/authorize?" + urlencode(authorize_params(challenge, acr_values="substantial")),
+        "/authorize?" + urlencode(authorize_params(challenge, acr_values="high")),
         follow_redirects=False,
     )
     assert response.headers["location"].startswith("/login/totp?")
@@ -111,13 +113,13 @@ def test_acr_values_force_totp_step_up(seeded, client) -> None:  # type: ignore[
         },
         follow_redirects=False,
     )
-    query = follow_to_callback(client, ok, number=LI[0], password=LI[1])
+    query = follow_to_callback(client, ok, number=WANG[0], password=WANG[1])
     body = exchange(client, query["code"][0], verifier).json()
     from joserfc import jwt
     from joserfc.jwk import KeySet
 
     claims = jwt.decode(body["id_token"], KeySet.import_key_set(client.get("/jwks.json").json())).claims
-    assert claims["acr"] == "substantial" and "otp" in claims["amr"]
+    assert claims["acr"] == "high" and "otp" in claims["amr"]
 
 
 def test_id_number_needs_consent_and_is_released_after_it(seeded, client) -> None:  # type: ignore[no-untyped-def]

@@ -21,11 +21,12 @@ from idp.oauth.models import (
     AuthorizationCode,
     Client,
     DeviceCode,
+    DeviceThrottle,
     RefreshToken,
     SessionClient,
     SsoSession,
 )
-from idp.parties.models import LoginThrottle, Person, ResetCode
+from idp.parties.models import LoginThrottle, NumberAttempt, Person, ProofingCheck, ResetCode
 from idp.purge import REVOCATION_GRACE
 from onenumber import purge
 from onenumber.app import create_app
@@ -110,6 +111,14 @@ def _seed(session: Session, settings: Settings) -> dict[str, Any]:
         LoginThrottle(key="address:cleared", failures=0, locked_until=None),
         LoginThrottle(key="account:locked", failures=5, locked_until=now + H),
         LoginThrottle(key="account:counting", failures=2, locked_until=None),
+        DeviceThrottle(key="address:forgotten", failures=3, locked_until=None, updated_at=now - 2 * H),
+        DeviceThrottle(key="address:waiting", failures=9, locked_until=now + H, updated_at=now - 2 * H),
+        NumberAttempt(number_index="n-old", kind="register", created_at=now - 2 * 24 * H),
+        NumberAttempt(number_index="n-today", kind="register", created_at=now - H),
+        ProofingCheck(person_id=person.id, provider="p", transaction="t-old", nonce="n-old", phone="1",
+                      expires_at=now - 2 * 24 * H),
+        ProofingCheck(person_id=person.id, provider="p", transaction="t-new", nonce="n-new", phone="1",
+                      expires_at=now + timedelta(minutes=5)),
     ])
     session.flush()
     session.add(SessionClient(sid="sid-gone", client_id="c-purge"))
@@ -134,8 +143,11 @@ def test_purge_removes_rows_past_use_and_keeps_live_ones(session: Session, setti
         "idp_sso_session": 1,
         "idp_reset_code": 1,
         "idp_login_throttle": 2,
+        "idp_device_throttle": 1,
+        "idp_number_attempt": 1,
+        "idp_proofing_check": 1,
     }
-    assert report.total == 13 and not report.skipped
+    assert report.total == 16 and not report.skipped
     session.expire_all()
     assert _keys(session, WebSession.id) == set(seeded["web_kept"])
     assert _keys(session, DeviceCode.user_code) == {"KEEP-0001"}
@@ -235,7 +247,7 @@ def test_cli_purge_prints_the_counts(session: Session, settings: Settings) -> No
     lines = {line.split()[0]: line.split()[-1] for line in done.stdout.splitlines() if line.startswith("  ")}
     assert lines["wallet_web_session"] == "3" and lines["idp_device_code"] == "2"
     assert lines["idp_access_token"] == "1" and lines["idp_login_throttle"] == "2"
-    assert done.stdout.strip().endswith("purged 13 expired rows")
+    assert done.stdout.strip().endswith("purged 16 expired rows")
     again = subprocess.run([sys.executable, "-m", "onenumber", "purge"], env=env, capture_output=True, text=True,
                            timeout=120)
     assert again.stdout.strip().endswith("purged 0 expired rows")

@@ -85,7 +85,9 @@ def person(
     claims: dict[str, Any] = {
         "sub": "sub-" + party.hid[:12],
         "client_id": "hall",
-        "scope": "openid profile",
+        "scope": "openid profile id_number wallet:read wallet:share wallet:apply",
+        "client_name": "网上办事大厅",
+        "first_party": True,
         "party_type": "person",
         "name": party.name,
         "hid": party.hid,

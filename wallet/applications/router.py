@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
@@ -15,15 +15,18 @@ from wallet.applications.dependencies import NowDep
 from wallet.applications.routes_feedback import router as feedback_router
 from wallet.applications.routes_staff import router as staff_router
 from wallet.applications.schemas import ApplicationOut, DocumentOut, PrepareOut, SubmitIn, SupplementIn
-from wallet.dependencies import CurrentCaller
+from wallet.dependencies import SCOPE_ID_NUMBER, SCOPE_WALLET_APPLY, Applier, Caller, ScopeRule
 from wallet.errors import NotFound, WalletError
 from wallet.services import service as catalog
 
 router = APIRouter(tags=["applications"])
+ResultReader = Annotated[Caller, Depends(ScopeRule(SCOPE_WALLET_APPLY, extra=(SCOPE_ID_NUMBER,)))]
+# a walk-in upload at a counter is a staff action: only from the platform's own channels
+_COUNTER = ScopeRule(SCOPE_WALLET_APPLY, first_party=True)
 
 
 @router.get("/api/services/{code}/prepare", response_model=PrepareOut)
-def prepare(code: str, session: SessionDep, caller: CurrentCaller, now: NowDep) -> PrepareOut:
+def prepare(code: str, session: SessionDep, caller: Applier, now: NowDep) -> PrepareOut:
     """Each requirement resolved from the wallet and earlier materials; everything missing, at once."""
     item = catalog.require_item(session=session, code=code)
     prep = resolve.prepare(session=session, item=item, applicant=from_caller(caller, item), now=now)
@@ -35,7 +38,7 @@ async def upload_material(
     session: SessionDep,
     settings: SettingsDep,
     blob_store: BlobStoreDep,
-    caller: CurrentCaller,
+    caller: Applier,
     now: NowDep,
     item: Annotated[str, Form()],
     requirement: Annotated[str, Form()],
@@ -46,6 +49,7 @@ async def upload_material(
     """Upload a document once (it is reused later); size and type are checked before anything is stored."""
     row = catalog.require_item(session=session, code=item, field="item")
     if number:
+        _COUNTER(caller)
         applicant = walk_in(caller, row, number=number, name=name or "—", settings=settings)
     else:
         applicant = from_caller(caller, row)
@@ -86,7 +90,7 @@ def submit(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    caller: CurrentCaller,
+    caller: Applier,
     now: NowDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> ApplicationOut:
@@ -117,7 +121,7 @@ def submit(
 
 @router.get("/api/applications", response_model=list[ApplicationOut])
 def my_applications(
-    session: SessionDep, settings: SettingsDep, caller: CurrentCaller
+    session: SessionDep, settings: SettingsDep, caller: Applier
 ) -> list[ApplicationOut]:
     """My applications (and those of organisations I act for), with their timelines."""
     return [
@@ -145,7 +149,7 @@ def public_status(
 
 @router.get("/api/applications/{serial}", response_model=ApplicationOut)
 def get_application(
-    serial: str, session: SessionDep, settings: SettingsDep, caller: CurrentCaller
+    serial: str, session: SessionDep, settings: SettingsDep, caller: Applier
 ) -> ApplicationOut:
     """One application: for its applicant, the departments it is routed to, or a counter clerk."""
     app = app_service.require_visible(session=session, serial=serial, caller=caller)
@@ -153,8 +157,10 @@ def get_application(
 
 
 @router.get("/api/applications/{serial}/result.pdf")
-def result_pdf(serial: str, session: SessionDep, blob_store: BlobStoreDep, caller: CurrentCaller) -> Response:
-    """The sealed result (一口出件)."""
+def result_pdf(
+    serial: str, session: SessionDep, blob_store: BlobStoreDep, caller: ResultReader
+) -> Response:
+    """The sealed result (一口出件); a sealed document may show clear numbers, so it needs ``id_number`` too."""
     app = app_service.require_visible(session=session, serial=serial, caller=caller)
     result = review.get_result(session=session, app=app)
     if result is None:
@@ -172,7 +178,7 @@ def supplement(
     body: SupplementIn,
     session: SessionDep,
     settings: SettingsDep,
-    caller: CurrentCaller,
+    caller: Applier,
     now: NowDep,
 ) -> ApplicationOut:
     """Answer a supplement request; only what it listed is asked for."""

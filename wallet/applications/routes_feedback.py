@@ -26,7 +26,7 @@ from wallet.applications.schemas import (
     SlotOut,
     SlotsIn,
 )
-from wallet.dependencies import AdminCaller, CurrentCaller
+from wallet.dependencies import AdminCaller, AdminStaffCaller, Applier
 from wallet.errors import NotFound
 from wallet.services import service as catalog
 
@@ -54,7 +54,7 @@ def _complaint_out(session: SessionDep, c: Complaint) -> ComplaintOut:
 
 
 @router.post("/api/applications/{serial}/rating", response_model=RatingOut, status_code=201)
-def rate(serial: str, body: RatingIn, session: SessionDep, caller: CurrentCaller, now: NowDep) -> RatingOut:
+def rate(serial: str, body: RatingIn, session: SessionDep, caller: Applier, now: NowDep) -> RatingOut:
     """Rate a concluded application once, 1–5 with a comment; 1–2 opens a follow-up."""
     app = app_service.require_for_applicant(session=session, serial=serial, caller=caller)
     rating = feedback.rate(
@@ -72,7 +72,7 @@ def rate(serial: str, body: RatingIn, session: SessionDep, caller: CurrentCaller
 
 @router.post("/api/complaints", response_model=ComplaintOut, status_code=201)
 def file_complaint(
-    body: ComplaintIn, session: SessionDep, caller: CurrentCaller, now: NowDep
+    body: ComplaintIn, session: SessionDep, caller: Applier, now: NowDep
 ) -> ComplaintOut:
     """Complain about a service, or name one requirement as an unnecessary proof (证明事项投诉)."""
     item = catalog.require_item(session=session, code=body.item, field="item")
@@ -97,7 +97,7 @@ def file_complaint(
 
 @router.get("/api/complaints", response_model=list[ComplaintOut])
 def list_complaints(
-    session: SessionDep, caller: CurrentCaller, status: str | None = None
+    session: SessionDep, caller: Applier, status: str | None = None
 ) -> list[ComplaintOut]:
     """My complaints and their handling status (administrators see all)."""
     holders = None if caller.is_admin else caller.holder_indexes()
@@ -109,7 +109,7 @@ def list_complaints(
 
 @router.post("/api/complaints/{complaint_id}", response_model=ComplaintOut)
 def handle_complaint(
-    complaint_id: DbInt, body: ComplaintHandleIn, session: SessionDep, caller: AdminCaller, now: NowDep
+    complaint_id: DbInt, body: ComplaintHandleIn, session: SessionDep, caller: AdminStaffCaller, now: NowDep
 ) -> ComplaintOut:
     """Handle a complaint (admin); an upheld unnecessary proof is dropped or made a commitment."""
     row = feedback.get(session=session, complaint_id=complaint_id)
@@ -190,7 +190,7 @@ def list_slots(
 
 @router.post("/api/appointments", response_model=AppointmentOut, status_code=201)
 def book(
-    body: BookIn, session: SessionDep, settings: SettingsDep, caller: CurrentCaller, now: NowDep
+    body: BookIn, session: SessionDep, settings: SettingsDep, caller: Applier, now: NowDep
 ) -> AppointmentOut:
     """Book a slot for an item at any centre (one live booking per item, a few bookings a day per person)."""
     item = catalog.require_item(session=session, code=body.item, field="item")
@@ -209,7 +209,7 @@ def book(
 
 
 @router.delete("/api/appointments/{appointment_id}", response_model=AppointmentOut)
-def cancel(appointment_id: DbInt, session: SessionDep, caller: CurrentCaller, now: NowDep) -> AppointmentOut:
+def cancel(appointment_id: DbInt, session: SessionDep, caller: Applier, now: NowDep) -> AppointmentOut:
     """Cancel my booking."""
     booking = appointments.get_booking(
         session=session, appointment_id=appointment_id, holder_indexes=caller.holder_indexes()

@@ -14,7 +14,7 @@ from wallet.applications.applicant import walk_in
 from wallet.applications.dependencies import NowDep
 from wallet.applications.exceptions import InvalidApplication, NotStaff, WrongDepartment
 from wallet.applications.schemas import ApplicationOut, CounterSubmitIn, QueueEntryOut, ReviewIn
-from wallet.dependencies import CurrentCaller
+from wallet.dependencies import CurrentCaller, StaffCaller
 from wallet.services import service as catalog
 
 router = APIRouter(tags=["applications (staff)"])
@@ -62,7 +62,7 @@ def accept(
     serial: str,
     session: SessionDep,
     settings: SettingsDep,
-    caller: CurrentCaller,
+    caller: StaffCaller,
     now: NowDep,
     centre: str | None = None,
 ) -> ApplicationOut:
@@ -82,7 +82,7 @@ def review_application(
     session: SessionDep,
     settings: SettingsDep,
     blob_store: BlobStoreDep,
-    caller: CurrentCaller,
+    caller: StaffCaller,
     now: NowDep,
 ) -> ApplicationOut:
     """Approve, reject with reasons, or request a supplement once; the last approval delivers the result."""

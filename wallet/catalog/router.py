@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from onenumber.deps import SessionDep
 from wallet.catalog import service
 from wallet.catalog.schemas import DepartmentIn, DepartmentOut, LicenseTypeIn, LicenseTypeOut
-from wallet.dependencies import AdminCaller
+from wallet.dependencies import AdminStaffCaller
 from wallet.errors import UnknownLicenseType
 
 router = APIRouter(prefix="/api/wallet", tags=["wallet catalog"])
@@ -20,7 +20,7 @@ def list_departments(session: SessionDep) -> list[DepartmentOut]:
 
 
 @router.post("/departments", response_model=DepartmentOut, status_code=201)
-def create_department(body: DepartmentIn, session: SessionDep, caller: AdminCaller) -> DepartmentOut:
+def create_department(body: DepartmentIn, session: SessionDep, caller: AdminStaffCaller) -> DepartmentOut:
     """Add a department (admin)."""
     dept = service.create_department(
         session=session,
@@ -49,7 +49,7 @@ def get_type(type_code: str, session: SessionDep) -> LicenseTypeOut:
 
 
 @router.post("/license-types", response_model=LicenseTypeOut, status_code=201, response_model_by_alias=True)
-def create_type(body: LicenseTypeIn, session: SessionDep, caller: AdminCaller) -> LicenseTypeOut:
+def create_type(body: LicenseTypeIn, session: SessionDep, caller: AdminStaffCaller) -> LicenseTypeOut:
     """Add a license type to the catalog (admin)."""
     row = service.create_type(
         session=session,

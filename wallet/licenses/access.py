@@ -18,6 +18,12 @@ def is_self(caller: Caller, lic: License) -> bool:
     return caller.is_person and caller.hid is not None and caller.hid == lic.holder_index
 
 
+def is_relying_party(caller: Caller) -> bool:
+    """A person's token a relying party obtained (not the hall, kiosk or mobile app): every use it makes
+    of a license lands in the holder's access log."""
+    return caller.is_person and not caller.first_party
+
+
 def require_holder(caller: Caller, lic: License | None, action: str = DELEGATION_READ) -> License:
     """``lic`` if the caller holds it for ``action``; 404 if they cannot even see it, 403 if they can."""
     if lic is None or not holds(caller, lic, DELEGATION_READ):

@@ -13,13 +13,21 @@ from onenumber.db import utcnow
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType
 from wallet.dependencies import Caller
-from wallet.errors import InvalidLicenseData, NotFound, WalletError, check_text, refuse_id_number
+from wallet.errors import InvalidLicenseData, NotFound, WalletError
+from wallet.licenses import purposes
 from wallet.licenses.models import AccessLog, License, UseGrant
 from wallet.licenses.refs import LicenseFacts
 
 GRANTEE_KINDS = ("department", "client")
 MAX_GRANT = timedelta(days=366)
 MAX_PURPOSE = 500  # the column's length
+
+
+class UnknownPurpose(WalletError):
+    """The grant's purpose is not a code of the purpose catalog (wallet/licenses/purposes.py)."""
+
+    code = "unknown_purpose"
+    status_code = 422
 
 
 def create(
@@ -50,8 +58,12 @@ def create(
         grantee = dept.credit_code
     if not purpose.strip():
         raise WalletError("state the purpose of the grant", field="purpose", code="purpose_required")
-    purpose = check_text(purpose, field="purpose", max_length=MAX_PURPOSE)
-    refuse_id_number(purpose, field="purpose")
+    listed = purposes.get(purpose.strip())
+    if listed is None:
+        raise UnknownPurpose(
+            f"purpose is a code of the purpose catalog: {[p.code for p in purposes.list_all()]}", field="purpose"
+        )
+    purpose = listed.zh  # stored and shown as its Chinese name (grants made before the catalog: free text)
     start = valid_from or now
     if valid_until <= start or valid_until <= now:
         raise WalletError("valid_until must be in the future and after valid_from", field="valid_until")
@@ -89,6 +101,7 @@ def create(
             "target": target,
             "grantee": f"{grantee_kind}:{grantee}",
             "purpose": grant.purpose,
+            "purpose_code": listed.code,
             "valid_until": valid_until.isoformat(),
         },
     )

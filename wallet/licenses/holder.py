@@ -15,13 +15,20 @@ from wallet.catalog.models import LicenseType
 from wallet.dependencies import DELEGATION_GRANT, DELEGATION_READ, Caller
 from wallet.errors import WalletError
 from wallet.licenses import access, grants, service
-from wallet.licenses.models import License, UseGrant
+from wallet.licenses.models import AccessLog, License, UseGrant
 
 
 def list_licenses(*, session: Session, caller: Caller, all_versions: bool = False) -> Sequence[License]:
-    """The caller's licenses and those of the organisation they act for (current versions unless asked)."""
+    """The caller's licenses and those of the organisation they act for (current versions unless asked);
+    a relying party's listing is in the holder's access log, one row per license it saw."""
     rows = service.list_for_holders(session=session, holder_indexes=caller.holder_indexes(DELEGATION_READ))
-    return rows if all_versions else [r for r in rows if r.status != "superseded"]
+    shown = rows if all_versions else [r for r in rows if r.status != "superseded"]
+    if shown and access.is_relying_party(caller):
+        now = utcnow()
+        for lic in shown:
+            grants.add_entry(session, _entry(caller, lic, action="list", channel="wallet", now=now))
+        session.commit()
+    return shown
 
 
 def get_license(
@@ -47,23 +54,36 @@ def get_license(
 def _log_delegated(
     *, session: Session, caller: Caller, lic: License, action: str, channel: str, now: datetime | None = None
 ) -> None:
-    """An access-log row when an agent, not the holder, used the license; committed."""
-    if access.is_self(caller, lic):
+    """An access-log row when an agent, not the holder, used the license, or any use through a relying
+    party (a token whose client is not one of the platform's own channels); committed."""
+    if access.is_self(caller, lic) and not access.is_relying_party(caller):
         return
-    label = f"{caller.name or ''} ({caller.act_for.role if caller.act_for else ''})"
-    grants.add_entry(
-        session,
-        grants.access_entry(
-            lic=lic,
-            accessor=caller.actor,
-            accessor_label=label,
-            action=action,
-            channel=channel,
-            purpose="delegated use",
-            now=now or utcnow(),
-        ),
-    )
+    grants.add_entry(session, _entry(caller, lic, action=action, channel=channel, now=now or utcnow()))
     session.commit()
+
+
+def _entry(caller: Caller, lic: License, *, action: str, channel: str, now: datetime) -> AccessLog:
+    if access.is_relying_party(caller):
+        # the holder sees the relying party by its display name, and on whose login it read
+        return grants.access_entry(
+            lic=lic,
+            accessor=f"client:{caller.client_id or ''}",
+            accessor_label=caller.client_name,
+            action=action,
+            channel="relying_party",
+            purpose=f"signed in as {caller.name or caller.sub}",
+            now=now,
+        )
+    label = f"{caller.name or ''} ({caller.act_for.role if caller.act_for else ''})"
+    return grants.access_entry(
+        lic=lic,
+        accessor=caller.actor,
+        accessor_label=label,
+        action=action,
+        channel=channel,
+        purpose="delegated use",
+        now=now,
+    )
 
 
 def get_pdf(*, session: Session, blob_store: Any, caller: Caller, identifier: str) -> tuple[License, bytes]:

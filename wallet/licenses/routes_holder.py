@@ -8,7 +8,16 @@ from fastapi import APIRouter, Query, Response
 
 from onenumber.db import DbInt
 from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
-from wallet.dependencies import DELEGATION_GRANT, DELEGATION_PRESENT, DELEGATION_READ, PersonCaller
+from wallet.dependencies import (
+    DELEGATION_GRANT,
+    DELEGATION_PRESENT,
+    DELEGATION_READ,
+    SCOPE_ID_NUMBER,
+    InsufficientScope,
+    WalletNumberReader,
+    WalletReader,
+    WalletSharer,
+)
 from wallet.errors import NotFound
 from wallet.licenses import grants, holder, keys, presentation, sdjwt, service, views
 from wallet.licenses.schemas import (
@@ -32,24 +41,26 @@ def jwks(session: SessionDep, settings: SettingsDep) -> dict[str, object]:
 
 @router.get("/licenses", response_model=list[LicenseOut])
 def list_licenses(
-    session: SessionDep, settings: SettingsDep, caller: PersonCaller, all_versions: bool = False
+    session: SessionDep, settings: SettingsDep, caller: WalletReader, all_versions: bool = False
 ) -> list[LicenseOut]:
-    """The caller's licenses and those of the organisation they act for."""
+    """The caller's licenses and those of the organisation they act for (clear numbers need ``id_number``)."""
     rows = holder.list_licenses(session=session, caller=caller, all_versions=all_versions)
-    return [views.license_out(r, settings=settings, full_holder=True) for r in rows]
+    clear = caller.sees_numbers
+    return [views.license_out(r, settings=settings, full_holder=clear, mask_data=not clear) for r in rows]
 
 
 @router.get("/licenses/{identifier}", response_model=LicenseOut)
 def get_license(
-    identifier: str, session: SessionDep, settings: SettingsDep, caller: PersonCaller
+    identifier: str, session: SessionDep, settings: SettingsDep, caller: WalletReader
 ) -> LicenseOut:
-    """One of the caller's licenses."""
+    """One of the caller's licenses (the clear holder number needs ``id_number``)."""
     lic = holder.get_license(session=session, caller=caller, identifier=identifier)
-    return views.license_out(lic, settings=settings, full_holder=True)
+    clear = caller.sees_numbers
+    return views.license_out(lic, settings=settings, full_holder=clear, mask_data=not clear)
 
 
 @router.get("/licenses/{identifier}/events", response_model=list[EventOut])
-def license_events(identifier: str, session: SessionDep, caller: PersonCaller) -> list[EventOut]:
+def license_events(identifier: str, session: SessionDep, caller: WalletReader) -> list[EventOut]:
     """History of one of the caller's licenses."""
     lic = holder.get_license(session=session, caller=caller, identifier=identifier)
     return [
@@ -64,9 +75,9 @@ def license_events(identifier: str, session: SessionDep, caller: PersonCaller) -
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def download_pdf(
-    identifier: str, session: SessionDep, blob_store: BlobStoreDep, caller: PersonCaller
+    identifier: str, session: SessionDep, blob_store: BlobStoreDep, caller: WalletNumberReader
 ) -> Response:
-    """The sealed original PDF."""
+    """The sealed original PDF (it shows the clear holder number, so it needs ``id_number`` too)."""
     lic, data = holder.get_pdf(session=session, blob_store=blob_store, caller=caller, identifier=identifier)
     name = lic.identifier.replace(".", "_") + ".pdf"
     return Response(
@@ -78,7 +89,7 @@ def download_pdf(
 
 @router.post("/licenses/{identifier}/present", response_model=PresentationOut, status_code=201)
 def present(
-    identifier: str, body: PresentIn, session: SessionDep, settings: SettingsDep, caller: PersonCaller
+    identifier: str, body: PresentIn, session: SessionDep, settings: SettingsDep, caller: WalletSharer
 ) -> PresentationOut:
     """亮证: a short-lived signed token revealing only the chosen fields, and its QR code."""
     lic = holder.get_license(
@@ -117,22 +128,29 @@ def export_sd_jwt(
     identifier: str,
     session: SessionDep,
     settings: SettingsDep,
-    caller: PersonCaller,
+    caller: WalletSharer,
     fields: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
-    """The license as an SD-JWT VC with the chosen (default: all) disclosures."""
+    """The license as an SD-JWT VC with the chosen (default: all) disclosures; without ``id_number`` the
+    clear holder number is never disclosed (its digest stays, undisclosed)."""
+    if not caller.sees_numbers and fields is not None and sdjwt.NUMBER_CLAIM in fields:
+        raise InsufficientScope(
+            f"disclosing the clear holder number needs the scope {SCOPE_ID_NUMBER!r}", scope=SCOPE_ID_NUMBER
+        )
     lic = holder.get_license(
         session=session, caller=caller, identifier=identifier, action=DELEGATION_PRESENT, log_as="export"
     )
     return Response(
-        sdjwt.export(session=session, settings=settings, lic=lic, fields=fields),
+        sdjwt.export(
+            session=session, settings=settings, lic=lic, fields=fields, disclose_number=caller.sees_numbers
+        ),
         media_type="application/dc+sd-jwt",
         headers={"Cache-Control": "no-store"},
     )
 
 
 @router.post("/grants", response_model=GrantOut, status_code=201)
-def create_grant(body: GrantIn, session: SessionDep, caller: PersonCaller) -> GrantOut:
+def create_grant(body: GrantIn, session: SessionDep, caller: WalletSharer) -> GrantOut:
     """用证授权: let a department or client use one license, or a license type, for a purpose and period."""
     grant = holder.grant(
         session=session,
@@ -151,14 +169,14 @@ def create_grant(body: GrantIn, session: SessionDep, caller: PersonCaller) -> Gr
 
 
 @router.get("/grants", response_model=list[GrantOut])
-def list_grants(session: SessionDep, caller: PersonCaller) -> list[GrantOut]:
+def list_grants(session: SessionDep, caller: WalletReader) -> list[GrantOut]:
     """Grants over the caller's licenses (and their organisation's)."""
     rows = grants.list_for_holders(session=session, holder_indexes=caller.holder_indexes(DELEGATION_READ))
     return [views.grant_out(g) for g in rows]
 
 
 @router.post("/grants/{grant_id}/withdraw", response_model=GrantOut)
-def withdraw_grant(grant_id: DbInt, session: SessionDep, caller: PersonCaller) -> GrantOut:
+def withdraw_grant(grant_id: DbInt, session: SessionDep, caller: WalletSharer) -> GrantOut:
     """Withdraw a grant; reads through it stop at once."""
     grant = grants.get(session=session, grant_id=grant_id)
     if grant is None or grant.holder_index not in caller.holder_indexes(DELEGATION_GRANT):
@@ -168,7 +186,7 @@ def withdraw_grant(grant_id: DbInt, session: SessionDep, caller: PersonCaller) -
 
 @router.get("/access-log", response_model=list[AccessOut])
 def access_log(
-    session: SessionDep, caller: PersonCaller, limit: int = Query(200, ge=1, le=1000)
+    session: SessionDep, caller: WalletReader, limit: int = Query(200, ge=1, le=1000)
 ) -> list[AccessOut]:
     """Who read or verified the caller's licenses, for what, through which channel, when."""
     rows = grants.list_access(

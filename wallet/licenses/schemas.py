@@ -188,7 +188,11 @@ class GrantIn(BaseModel):
     holder: Literal["self", "organization"] = "self"
     grantee_kind: Literal["department", "client"]
     grantee: str = Field(max_length=100)
-    purpose: str = Field(max_length=500)
+    purpose: str = Field(
+        max_length=500,
+        description="a code of the purpose catalog (wallet/licenses/purposes.py), e.g. social_security; "
+        "the grant shows its Chinese name",
+    )
     valid_until: Instant = Field(description="with its UTC offset, e.g. 2026-06-30T18:00:00+08:00")
     valid_from: Instant | None = None
     fields: list[str] | None = None

@@ -46,6 +46,9 @@ def vct(settings: Settings, type_code: str) -> str:
     return f"{settings.issuer.rstrip('/')}/api/wallet/license-types/{type_code}"
 
 
+NUMBER_CLAIM = "holder_number"  # the disclosure carrying the clear ID or credit number
+
+
 def export(
     *,
     session: Session,
@@ -53,8 +56,10 @@ def export(
     lic: License,
     fields: list[str] | None = None,
     now: datetime | None = None,
+    disclose_number: bool = True,
 ) -> str:
-    """The license as ``<issuer-signed JWT>~<disclosure>~…~`` with the chosen (default all) disclosures."""
+    """The license as ``<issuer-signed JWT>~<disclosure>~…~`` with the chosen (default all) disclosures;
+    ``disclose_number=False`` keeps the clear holder number undisclosed whatever ``fields`` says."""
     now = (now or utcnow()).replace(microsecond=0)
     number = decrypt_str(
         lic.holder_number_cipher, master_key=settings.secret_key, context=service.HOLDER_NUMBER_CONTEXT
@@ -70,7 +75,7 @@ def export(
             json.dumps([_b64(secrets.token_bytes(16)), name, value], ensure_ascii=False).encode()
         )
         digests.append(_digest(disclosure))
-        if fields is None or name in fields:
+        if (fields is None or name in fields) and (disclose_number or name != NUMBER_CLAIM):
             disclosures.append(disclosure)
     payload: dict[str, Any] = {
         "iss": presentation.wallet_issuer(settings),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
+from idp.identifiers import ric, uscc
 from onenumber.crypto import decrypt_str
 from onenumber.db import utcnow
 from onenumber.settings import Settings
@@ -33,6 +35,33 @@ def issuer_ref(lic: License) -> IssuerRef:
     return IssuerRef(name=lic.issuer.name, code=lic.issuer.credit_code)
 
 
+# Candidates for a clear resident ID number (GB 11643) or unified social credit code (GB 32100) in text.
+_NUMBER_LIKE = re.compile(r"(?<![0-9A-Z])(?:\d{17}[\dXx]|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10})(?![0-9A-Z])")
+
+
+def _mask_text(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        value = match.group(0)
+        if ric.is_valid(value):
+            return ric.mask(value)
+        if uscc.is_valid(value):
+            return uscc.mask(value)
+        return value
+
+    return _NUMBER_LIKE.sub(one, text)
+
+
+def mask_numbers(value: Any) -> Any:
+    """``value`` with every clear ID or credit number inside it masked (for a token without ``id_number``)."""
+    if isinstance(value, str):
+        return _mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_numbers(v) for v in value]
+    return value
+
+
 def license_out(
     lic: License,
     *,
@@ -41,8 +70,10 @@ def license_out(
     fields: list[str] | None = None,
     previous: str | None = None,
     now: datetime | None = None,
+    mask_data: bool = False,
 ) -> LicenseOut:
-    """A license for its holder (``full_holder``: clear number) or a department (masked, granted fields)."""
+    """A license for its holder (``full_holder``: clear number) or a department (masked, granted fields);
+    ``mask_data`` also masks any clear ID or credit number inside the license data."""
     if full_holder:
         number = decrypt_str(
             lic.holder_number_cipher, master_key=settings.secret_key, context=service.HOLDER_NUMBER_CONTEXT
@@ -51,6 +82,8 @@ def license_out(
     else:
         holder = HolderView(kind=lic.holder_kind, name=lic.holder_name, number=lic.holder_number_masked)
     data = lic.data if fields is None else {k: v for k, v in lic.data.items() if k in fields}
+    if mask_data:
+        data = mask_numbers(data)
     return LicenseOut(
         identifier=lic.identifier,
         license_type=type_ref(lic),

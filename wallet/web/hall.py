@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from onenumber import qr
 from onenumber.db import DbInt, utcnow
 from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
 from wallet.catalog import service as catalog_service
@@ -16,9 +17,9 @@ from wallet.errors import NotFound, WalletError
 from wallet.licenses import grants as grant_service
 from wallet.licenses import holder as holder_service
 from wallet.licenses import presentation as presentation_service
+from wallet.licenses import purposes as purpose_catalog
 from wallet.licenses import service as license_service
 from wallet.licenses import views as license_views
-from wallet.web import qr
 from wallet.web.identity import Identity, current, hall_user
 from wallet.web.pages import PageRoute
 from wallet.web.rendering import csrf_ok, error_page, redirect, render, t_of
@@ -60,6 +61,7 @@ def license_detail(
         lic=out,
         events=events,
         departments=departments,
+        purposes=purpose_catalog.list_all(),
         ttls=PRESENT_TTLS,
     )
 
@@ -135,7 +137,7 @@ def grant(
     purpose: Annotated[str, Form()] = "",
     days: Annotated[int, Form()] = 30,
 ) -> Response:
-    """用证授权: let a department use this license for a purpose and a period."""
+    """用证授权: let a department use this license for a purpose (a code of the catalog) and a period."""
     if not csrf_ok(request, csrf):
         return error_page(request, t_of(request)("err_csrf"), status_code=403)
     if not 1 <= days <= 365:

@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from onenumber import qr
 from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
 from wallet.licenses import holder as holder_service
 from wallet.licenses import views as license_views
-from wallet.web import identity, oidc, qr
+from wallet.web import identity, oidc
 from wallet.web import sessions as web_sessions
 from wallet.web.identity import Identity, kiosk_user
 from wallet.web.pages import PageRoute

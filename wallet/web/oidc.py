@@ -29,8 +29,10 @@ from wallet.errors import WalletError
 
 HALL_CLIENT = "hall"
 KIOSK_CLIENT = "demo-kiosk"
-HALL_SCOPE = "openid profile offline_access"
-KIOSK_SCOPE = "openid profile"
+# The wallet API scopes (wallet/dependencies.py) are granted to these first-party clients without consent;
+# ``id_number`` is not asked for (it always needs consent), so API answers to these tokens mask numbers.
+HALL_SCOPE = "openid profile offline_access wallet:read wallet:share wallet:apply"
+KIOSK_SCOPE = "openid profile wallet:read wallet:share wallet:apply"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 JWKS_TTL = 60
 

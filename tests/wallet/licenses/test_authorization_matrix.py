@@ -58,7 +58,7 @@ def world(client, issue, kit):  # type: ignore[no-untyped-def]
             "identifier": lic.identifier,
             "grantee_kind": "department",
             "grantee": kit.demo.MARKET,
-            "purpose": "食品经营许可审查",
+            "purpose": "enterprise_registration",
             "valid_until": until,
         },
         headers=headers["holder_a"],
@@ -87,7 +87,7 @@ def _call(client, kit, endpoint, ident, headers, until):  # type: ignore[no-unty
                 "identifier": ident,
                 "grantee_kind": "client",
                 "grantee": "bank-rp",
-                "purpose": "开户",
+                "purpose": "housing_fund",
                 "valid_until": until,
             },
         )

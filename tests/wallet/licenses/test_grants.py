@@ -24,7 +24,7 @@ def test_grant_expiry_stops_reads(issue, catalog, settings, kit) -> None:
         holder_index=lic.holder_index,
         grantee_kind="department",
         grantee=kit.demo.APPROVAL,
-        purpose="变更登记",
+        purpose="enterprise_registration",
         lic=lic,
         valid_from=t0,
         valid_until=t0 + timedelta(days=1),
@@ -70,7 +70,7 @@ def test_type_grant_withdrawal_and_wrong_holder_number(client, issue, kit) -> No
             "type_code": kit.demo.BIRTH_CERTIFICATE,
             "grantee_kind": "client",
             "grantee": "school-rp",
-            "purpose": "入学登记",
+            "purpose": "school_enrolment",
             "valid_until": until,
         },
     )
@@ -90,6 +90,7 @@ def test_type_grant_withdrawal_and_wrong_holder_number(client, issue, kit) -> No
     assert client.post("/api/verify/license", json=body, headers=school).status_code == 404
     listed = client.get("/api/wallet/grants", headers=holder).json()
     assert [g["active"] for g in listed] == [False]
+    assert [g["purpose"] for g in listed] == ["办理入学登记"]  # a catalog code, stored as its Chinese name
     log = client.get("/api/wallet/access-log", headers=holder).json()
     assert [(e["accessor"], e["channel"], e["purpose"]) for e in log] == [
         ("client:school-rp", "verify", "入学登记")
@@ -101,9 +102,10 @@ def test_type_grant_withdrawal_and_wrong_holder_number(client, issue, kit) -> No
     [
         ({"grantee_kind": "department", "grantee": "11110000000137015K", "purpose": ""}, "purpose"),
         ({"grantee_kind": "department", "grantee": "91110000600037341L", "purpose": "x"}, "grantee"),
-        ({"grantee_kind": "client", "grantee": "rp", "purpose": "x", "fields": ["nope"]}, "fields"),
-        ({"grantee_kind": "client", "grantee": "rp", "purpose": "x", "valid_days": 400}, "valid_until"),
+        ({"grantee_kind": "client", "grantee": "rp", "purpose": "social_security", "fields": ["nope"]}, "fields"),
+        ({"grantee_kind": "client", "grantee": "rp", "purpose": "social_security", "valid_days": 400}, "valid_until"),
         ({"grantee_kind": "client", "grantee": "rp", "purpose": "核验 110102199101010078 的身份"}, "purpose"),
+        ({"grantee_kind": "client", "grantee": "rp", "purpose": "办理社会保障业务"}, "purpose"),  # not a code
     ],
 )
 def test_bad_grants_are_refused(client, issue, kit, body, field) -> None:

@@ -27,8 +27,8 @@ def api(app: FastAPI, session: Session) -> TestClient:
     catalog_service.create_department(session=session, credit_code=DEPT, name="示例市行政审批局")
     session.commit()
     claims = {
-        "admin": {"sub": "a", "party_type": "person", "name": "王五", "hid": "h1", "roles": ["admin"]},
-        "citizen": {"sub": "c", "party_type": "person", "name": "李四", "hid": "h2", "roles": []},
+        "admin": {"sub": "a", "aud": "onenumber", "party_type": "person", "name": "王五", "hid": "h1", "roles": ["admin"]},
+        "citizen": {"sub": "c", "aud": "onenumber", "party_type": "person", "name": "李四", "hid": "h2", "roles": []},
     }
     app.state.token_verifier = lambda token: claims[token]
     return TestClient(app)

@@ -1,4 +1,7 @@
-"""QR codes as inline SVG (no extra request, works under a strict Content-Security-Policy)."""
+"""QR codes as inline SVG (no extra request, works under a strict Content-Security-Policy).
+
+Shared by idp and wallet pages.
+"""
 
 from __future__ import annotations
 
