@@ -27,6 +27,14 @@ class NotAuthenticated(WalletError):
     headers = {"WWW-Authenticate": 'Bearer realm="onenumber"'}
 
 
+class AssuranceRequired(WalletError):
+    """A person signed in at a self-asserted level (``acr`` low): licenses issued to the number exist, but
+    their content opens only after real-name verification (实名认证) raises the account's level."""
+
+    code = "assurance_required"
+    status_code = 403
+
+
 class Forbidden(WalletError):
     """The caller is known but may not do this (never used where it would reveal a license exists)."""
 

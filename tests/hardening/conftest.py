@@ -250,6 +250,7 @@ def build_world(app: Any, client: TestClient) -> World:
         for role, (name, number, roles, scopes) in EXTRA_PEOPLE.items():
             person = party_service.create(session=session, settings=settings, number=number, name=name,
                                           phone=None, password_hash=hash_password(PASSWORD))
+            party_service.raise_assurance(session=session, person=person, level="substantial", by="test")
             for role_name, dept in roles:
                 party_service.grant_role(session=session, person=person, role=role_name, department_code=dept)
             if scopes is not None:

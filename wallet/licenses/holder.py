@@ -13,14 +13,32 @@ from storage import StorageError
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType
 from wallet.dependencies import DELEGATION_GRANT, DELEGATION_READ, Caller
-from wallet.errors import WalletError
+from wallet.errors import AssuranceRequired, WalletError
 from wallet.licenses import access, grants, service
 from wallet.licenses.models import AccessLog, License, UseGrant
+
+# Assurance levels below which the wallet stays closed (issue 14: identity proofing before the wallet opens).
+SELF_ASSERTED = "low"
+
+
+def require_assurance(*, session: Session, caller: Caller) -> None:
+    """The wallet opens for a person only at ``substantial`` or above: at ``low`` the answer says how many
+    licenses wait for the number and how to raise the level, never what they are."""
+    if not caller.is_person or caller.claims.get("acr") != SELF_ASSERTED:
+        return
+    waiting = len(service.list_for_holders(session=session, holder_indexes=caller.holder_indexes(DELEGATION_READ)))
+    raise AssuranceRequired(
+        f"您名下有 {waiting} 张证照。请先完成实名认证（/proofing），重新登录后即可查看和使用 "
+        f"({waiting} license(s) wait for this number: complete real-name verification at /proofing and "
+        "sign in again to see and use them)",
+        field="acr",
+    )
 
 
 def list_licenses(*, session: Session, caller: Caller, all_versions: bool = False) -> Sequence[License]:
     """The caller's licenses and those of the organisation they act for (current versions unless asked);
     a relying party's listing is in the holder's access log, one row per license it saw."""
+    require_assurance(session=session, caller=caller)
     rows = service.list_for_holders(session=session, holder_indexes=caller.holder_indexes(DELEGATION_READ))
     shown = rows if all_versions else [r for r in rows if r.status != "superseded"]
     if shown and access.is_relying_party(caller):
@@ -46,6 +64,7 @@ def get_license(
     lic = access.require_holder(
         caller, service.get_by_identifier(session=session, identifier=identifier), action
     )
+    require_assurance(session=session, caller=caller)
     if log_as is not None:
         _log_delegated(session=session, caller=caller, lic=lic, action=log_as, channel=channel, now=now)
     return lic

@@ -1,0 +1,64 @@
+"""The wallet opens only after real-name verification (issue 14, item 2): a self-registered (``low``) account
+learns that licenses wait for its number and how to raise its level, never what they are — in the API and in
+the hall; once proofed (here: raised at the counter) and signed in again, it sees them.
+
+Real flows: the idp's pages and /token as the platform's own mobile app, the hall's OIDC login.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from ops_helpers import bearer, client_person_token, seed
+
+from idp.parties import service as party_service
+
+SUN = ("110108198805050012", "Sunqi-2026")  # 孙七, self-registered in the demo data: assurance low
+ZHANG = ("11010519491231002X", "Zhangsan-2026")
+
+
+def _issue_to_sun(app: Any) -> None:
+    """A department issues a license to 孙七's number (as it would before 孙七 ever registered)."""
+    from wallet.catalog import demo
+    from wallet.licenses import service as license_service
+
+    with app.state.sessionmaker() as session:
+        license_service.issue(
+            session=session, settings=app.state.settings, blob_store=app.state.blob_store, caller=None,
+            type_code=demo.ELDERLY_CARD, holder_number=SUN[0], holder_name="孙七",
+            data={"sex": "男", "born_on": "1988-05-05", "card_no": "SUNQI-CARD-0001"},
+        )
+
+
+def test_low_assurance_sees_that_licenses_wait_but_not_what(app: Any, world_tools: Any) -> None:
+    with TestClient(app) as client:
+        seed(app)
+        _issue_to_sun(app)
+        token = client_person_token(client, number=SUN[0], password=SUN[1])
+        claims = app.state.token_verifier(token["access_token"])
+        assert claims["acr"] == "low", claims
+        refused = client.get("/api/wallet/licenses", headers=bearer(token["access_token"]))
+        assert refused.status_code == 403, refused.text
+        body = refused.json()
+        assert body["error"] == "assurance_required" and "/proofing" in body["detail"], body
+        assert "1 张证照" in body["detail"] and "SUNQI-CARD-0001" not in refused.text
+        # the hall says the same, in Chinese, as a page
+        browser = TestClient(app)
+        world_tools.hall_login(browser, SUN[0], SUN[1])
+        page = browser.get("/hall/licenses", follow_redirects=False)
+        assert page.status_code == 403 and "text/html" in page.headers["content-type"], page.text[:300]
+        assert "实名认证" in page.text
+        # a proofed person's wallet is open
+        zhang = client_person_token(TestClient(app), number=ZHANG[0], password=ZHANG[1])
+        assert client.get("/api/wallet/licenses", headers=bearer(zhang["access_token"])).status_code == 200
+        # 孙七 is verified in person; the next login opens the wallet
+        with app.state.sessionmaker() as session:
+            person = party_service.get_by_number(session=session, settings=app.state.settings, number=SUN[0])
+            assert person is not None
+            party_service.raise_assurance(session=session, person=person, level="substantial", by="counter")
+            session.commit()
+        again = client_person_token(TestClient(app), number=SUN[0], password=SUN[1])  # a fresh sign-in
+        opened = client.get("/api/wallet/licenses", headers=bearer(again["access_token"]))
+        assert opened.status_code == 200, (opened.text, app.state.token_verifier(again["access_token"]).get("acr"))
+        assert [c["data"]["card_no"] for c in opened.json()] == ["SUNQI-CARD-0001"]
