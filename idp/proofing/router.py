@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from idp import sessions as sso
-from idp.errors import AccountLocked, CsrfError, InvalidField, NotFound
+from idp.errors import AccountLocked, InvalidField, NotFound
 from idp.oauth.models import SsoSession
 from idp.parties import service as party_service
 from idp.parties.models import Person
@@ -22,10 +22,9 @@ from idp.proofing import service as proofing
 from idp.proofing.api import ProofingRefused, ProofingUnavailable, WrongCode
 from idp.proofing.pages import render, texts
 from idp.web.pages import (
-    check_csrf,
     lang_of,
-    message,
     redirect,
+    refuse_bad_csrf,
     renew_csrf,
     set_cookie,
     settings_of,
@@ -78,10 +77,8 @@ def proofing_page(request: Request) -> Response:
 @router.post("/proofing", include_in_schema=False)
 def proofing_start(request: Request, csrf: OptionalForm = None, phone: OptionalForm = None) -> Response:
     """Start a check at the provider: it sends the SMS code to ``phone``."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     t = texts(lang_of(request))
     with request.app.state.sessionmaker() as session:
@@ -113,10 +110,8 @@ def proofing_confirm(
     request: Request, csrf: OptionalForm = None, check: OptionalForm = None, code: OptionalForm = None
 ) -> Response:
     """Send the typed SMS code; on a signed match raise the level and renew the session."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     t = texts(lang_of(request))
     with request.app.state.sessionmaker() as session:

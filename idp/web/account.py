@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from idp import sessions as sso
 from idp import signed
-from idp.errors import CsrfError, InvalidField, LoginFailed
+from idp.errors import InvalidField, LoginFailed
 from idp.i18n import rule_text, translator
 from idp.oauth import logout
 from idp.oauth.models import SsoSession
@@ -27,13 +27,13 @@ from idp.proofing import service as proofing
 from idp.tokens import keyring_for
 from idp.web.login import delayed, set_device_cookie, throttle_keys
 from idp.web.pages import (
-    check_csrf,
     client_address,
     delete_cookie,
     lang_of,
     message,
     read_cookie,
     redirect,
+    refuse_bad_csrf,
     render,
     renew_csrf,
     settings_of,
@@ -93,20 +93,16 @@ def _end(request: Request, only_sid: str | None) -> Response:
 @router.post("/account/sessions/logout", include_in_schema=False)
 def logout_one(request: Request, csrf: OptionalForm = None, sid: OptionalForm = None) -> Response:
     """End one of my sessions."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     return _end(request, sid or "")
 
 
 @router.post("/account/sessions/logout-all", include_in_schema=False)
 def logout_all(request: Request, csrf: OptionalForm = None) -> Response:
     """Log out everywhere: end every session of mine, notify every client."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     return _end(request, None)
 
 
@@ -126,10 +122,8 @@ def register_submit(
     password: OptionalForm = None,
 ) -> Response:
     """Create a ``low`` assurance account; each bad field gets its own sentence naming the rule."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     lang = lang_of(request)
     values = {"number": number or "", "name": name or "", "phone": phone or ""}
@@ -198,10 +192,8 @@ def reset_submit(
     password: OptionalForm = None,
 ) -> Response:
     """Reset the password with a counter code or TOTP; other sessions of the person end."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     t = translator(lang_of(request))
     with request.app.state.sessionmaker() as session:
@@ -303,10 +295,8 @@ def totp_enrol_submit(
     request: Request, csrf: OptionalForm = None, pending: OptionalForm = None, code: OptionalForm = None
 ) -> Response:
     """Turn the authenticator on once a code of the shown secret checks out."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     t = translator(lang_of(request))
     with request.app.state.sessionmaker() as session:
@@ -344,10 +334,8 @@ def totp_enrol_submit(
 @router.post("/account/totp/remove", include_in_schema=False)
 def totp_remove_submit(request: Request, csrf: OptionalForm = None, code: OptionalForm = None) -> Response:
     """Turn the authenticator off: recent login plus a current code (throttled like every code)."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     with request.app.state.sessionmaker() as session:
         found = _signed_in(request, session, recent=True)

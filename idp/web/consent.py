@@ -9,7 +9,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from idp import sessions as sso
-from idp.errors import CsrfError
 from idp.i18n import MESSAGES
 from idp.oauth import device as device_flow
 from idp.oauth.adapter import new_server, request_from_query
@@ -18,7 +17,15 @@ from idp.oauth.models import Client
 from idp.parties.models import Person
 from idp.tokens import epoch
 from idp.web.flow import safe_next
-from idp.web.pages import check_csrf, client_address, message, redirect, render, settings_of, sso_cookie
+from idp.web.pages import (
+    client_address,
+    message,
+    redirect,
+    refuse_bad_csrf,
+    render,
+    settings_of,
+    sso_cookie,
+)
 from onenumber import worklog
 
 router = APIRouter(tags=["idp pages"])
@@ -30,10 +37,8 @@ def consent_submit(
     request: Request, csrf: OptionalForm = None, next: OptionalForm = None, decision: OptionalForm = None
 ) -> Response:
     """Record the decision and answer the pending authorization request."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     target = safe_next(next)
     if target is None or not target.startswith("/authorize?"):
         return message(request, "err_invalid_request", status_code=400)
@@ -110,10 +115,8 @@ def device_submit(
     request: Request, csrf: OptionalForm = None, user_code: OptionalForm = None, decision: OptionalForm = None
 ) -> Response:
     """Approve or deny the device request with the current session's identity."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     with request.app.state.sessionmaker() as session:
         current = sso.from_cookie(session=session, cookie=sso_cookie(request))
         if current is None:

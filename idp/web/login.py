@@ -8,18 +8,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from idp import sessions as sso
-from idp.errors import CsrfError, LoginFailed
+from idp.errors import LoginFailed
 from idp.parties import devices, throttle
 from idp.parties import service as party_service
 from idp.parties.authenticate import address_key, authenticate
 from idp.parties.models import Person
 from idp.web.flow import after_login, safe_next
 from idp.web.pages import (
-    check_csrf,
     client_address,
-    message,
     read_cookie,
     redirect,
+    refuse_bad_csrf,
     render,
     renew_csrf,
     set_cookie,
@@ -85,10 +84,8 @@ def login_submit(
     next: OptionalForm = None,
 ) -> Response:
     """Check the password (in this worker thread), start the session, continue the flow."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     with request.app.state.sessionmaker() as session:
         try:
@@ -149,10 +146,8 @@ def select_submit(
     request: Request, csrf: OptionalForm = None, delegation: OptionalForm = None, next: OptionalForm = None
 ) -> Response:
     """Record the choice on the session."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     with request.app.state.sessionmaker() as session:
         row = current(request, session)
@@ -190,10 +185,8 @@ def totp_page(request: Request, next: str | None = None) -> Response:
 @router.post("/login/totp", include_in_schema=False)
 def totp_submit(request: Request, csrf: OptionalForm = None, code: FormStr = "", next: OptionalForm = None) -> Response:
     """Verify the code and raise the session's level."""
-    try:
-        check_csrf(request, csrf)
-    except CsrfError:
-        return message(request, "csrf_failed", status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     with request.app.state.sessionmaker() as session:
         row = current(request, session)

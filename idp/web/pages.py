@@ -128,6 +128,15 @@ def redirect(request: Request, location: str) -> Response:
     return _finish(RedirectResponse(location, status_code=303), request)
 
 
+def refuse_bad_csrf(request: Request, submitted: str | None) -> Response | None:
+    """The 403 page when a form's CSRF token does not match its cookie, else None (``if (refused := …)``)."""
+    try:
+        check_csrf(request, submitted)
+    except CsrfError:
+        return message(request, "csrf_failed", status_code=403)
+    return None
+
+
 def message(request: Request, text_key: str, status_code: int = 200, **context: Any) -> Response:
     """A page with one human sentence (errors included, never raw JSON)."""
     return render(request, "message.html", status_code=status_code, text_key=text_key, **context)
