@@ -28,6 +28,7 @@ log = logging.getLogger("onenumber.invalidation")
 
 CHANNEL = "onenumber_invalidate"
 RECONNECT_S = 1.0
+MAX_RECONNECT_S = 30.0  # back off while the database stays away
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :payload)")
 
 
@@ -53,6 +54,7 @@ class _Listener:
         import psycopg
 
         first = True
+        delay = RECONNECT_S
         while True:
             try:
                 with psycopg.connect(self.url, autocommit=True) as conn:
@@ -61,6 +63,7 @@ class _Listener:
                         for reset in list(self.resets):
                             reset()
                     first = False
+                    delay = RECONNECT_S
                     self.ready.set()
                     for note in conn.notifies():
                         self.received += 1
@@ -72,8 +75,16 @@ class _Listener:
                                 log.exception("invalidation handler for %s failed", topic)
             except Exception as exc:  # noqa: BLE001 - the database went away: listen again when it is back
                 self.ready.clear()
-                log.warning("invalidation listener lost its connection (%s); retrying", type(exc).__name__)
-                time.sleep(RECONNECT_S)
+                if "does not exist" in str(exc):  # the database was dropped: nothing will ever be published
+                    log.info("invalidation listener stops: its database is gone")
+                    with _lock:
+                        if _listeners.get(self.url) is self:
+                            del _listeners[self.url]
+                    return
+                if delay == RECONNECT_S:
+                    log.warning("invalidation listener lost its connection (%s); retrying", type(exc).__name__)
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_RECONNECT_S)
 
 
 _lock = threading.Lock()

@@ -394,11 +394,14 @@ def _plant_hostile(case: Any, rng: random.Random) -> None:
 
 def _inconsistent_replay(exc: AssertionError) -> bool:
     """Hypothesis asserts (rather than raising Flaky) when a replay draws past a value an earlier run
-    rejected: the assertion comes from its data tree (schemathesis' engine treats it the same way)."""
+    rejected: the assertion comes from its data tree, or from the state machine's replay of a step whose
+    drawn values no longer exist (``hypothesis.stateful``, seen on a loaded machine); schemathesis' engine
+    treats both the same way. Our own assertions are raised from this module, never from Hypothesis."""
     frame = exc.__traceback__
     while frame is not None and frame.tb_next is not None:
         frame = frame.tb_next
-    return frame is not None and frame.tb_frame.f_globals.get("__name__") == "hypothesis.internal.conjecture.datatree"
+    where = frame.tb_frame.f_globals.get("__name__", "") if frame is not None else ""
+    return where in ("hypothesis.internal.conjecture.datatree", "hypothesis.stateful")
 
 
 def _short(body: Any) -> str:
