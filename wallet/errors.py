@@ -159,6 +159,13 @@ class TextTooLong(WalletError):
     status_code = 422
 
 
+class InvalidText(WalletError):
+    """A text the database cannot store (a NUL character), refused before anything is written."""
+
+    code = "invalid_text"
+    status_code = 422
+
+
 def check_text(text: str, *, field: str, max_length: int) -> str:
     """``text`` stripped, refused with a 422 naming ``field`` when over ``max_length`` characters or when
     it holds a NUL character (which PostgreSQL cannot store)."""
@@ -168,5 +175,5 @@ def check_text(text: str, *, field: str, max_length: int) -> str:
             f"{field} 最多 {max_length} 个字 ({field} is at most {max_length} characters)", field=field
         )
     if "\x00" in clean:
-        raise WalletError("文字中不能含有空字符 (text must not contain NUL)", field=field, code="invalid_text")
+        raise InvalidText("文字中不能含有空字符 (text must not contain NUL)", field=field)
     return clean

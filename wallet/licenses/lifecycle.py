@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from onenumber import worklog
 from onenumber.db import utcnow
 from onenumber.settings import Settings
 from wallet.catalog import fieldschema
-from wallet.errors import Conflict, DatabaseUnavailable, InvalidTransition, WalletError, refuse_id_number
+from wallet.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    InvalidTransition,
+    WalletError,
+    check_text,
+    refuse_id_number,
+)
 from wallet.licenses import service
 from wallet.licenses.models import License, LicenseEvent
 
@@ -41,7 +48,7 @@ def change_status(
     allowed, after = TRANSITIONS[action]
     if lic.status not in allowed:
         raise InvalidTransition(f"cannot {action} a license that is {lic.status}", field="status")
-    refuse_id_number(reason, field="reason")
+    reason = _clean_reason(reason)
     now = now or utcnow()
     before = lic.status
     lic.status, lic.status_reason, lic.status_changed_at = after, reason, now
@@ -64,10 +71,22 @@ def change_status(
             details={"from": before, "to": after, "reason": reason},
         )
         session.commit()
+    except DataError:  # the client's text (a NUL on PostgreSQL): 422 invalid_text, not "database away"
+        session.rollback()
+        raise
     except SQLAlchemyError as exc:
         session.rollback()
         raise DatabaseUnavailable("the database failed; the license status did not change") from exc
     return lic
+
+
+def _clean_reason(reason: str | None) -> str | None:
+    """A lifecycle reason as stored: stripped, at most 500 characters, no NUL, no clear ID number."""
+    if reason is None:
+        return None
+    reason = check_text(reason, field="reason", max_length=500)
+    refuse_id_number(reason, field="reason")
+    return reason or None
 
 
 def new_version(
@@ -89,7 +108,7 @@ def new_version(
         raise WalletError("kind is 'renewed' or 'changed'", field="kind")
     if lic.status not in ("valid", "suspended"):
         raise InvalidTransition(f"cannot {kind[:-1]} a license that is {lic.status}", field="status")
-    refuse_id_number(reason, field="reason")
+    reason = _clean_reason(reason)
     now = now or utcnow()
     merged = {**lic.data, **(data or {})}
     clean = fieldschema.validate(lic.license_type.field_schema, merged)

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from idp.identifiers import license_id, ric, uscc
@@ -394,7 +394,7 @@ def record(
             session.commit()
         else:
             session.flush()
-    except (IntegrityError, Conflict):
+    except (IntegrityError, DataError, Conflict):
         session.rollback()
         raise
     except SQLAlchemyError as exc:

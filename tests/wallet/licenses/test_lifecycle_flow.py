@@ -54,6 +54,9 @@ def test_full_story_through_the_api(client, session, kit, catalog) -> None:
                         headers=issuer)
     assert leaky.status_code == 422 and leaky.json()["field"] == "reason", leaky.text
     assert kit.LI.number not in leaky.text and verify()["status"] == "valid"  # refused, nothing changed
+    nul = client.post(f"/api/licenses/{ident}/cancel", json={"reason": "a\x00b"}, headers=issuer)
+    assert nul.status_code == 422 and nul.json()["field"] == "reason", nul.text  # both engines, not a 503
+    assert verify()["status"] == "valid"
 
     steps = [("suspend", "suspended"), ("reinstate", "valid"), ("revoke", "revoked")]
     for action, expected in steps:
