@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, text  # noqa: E402
 
 import onenumber.models  # noqa: E402,F401
-from onenumber.crypto import encrypt_str, holder_index  # noqa: E402
-from onenumber.db import Base, make_engine, make_sessionmaker  # noqa: E402
-from onenumber.settings import Settings  # noqa: E402
+from core.crypto import encrypt_str, holder_index  # noqa: E402
+from core.db import Base, make_engine, make_sessionmaker  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from wallet.applications import queue  # noqa: E402
 from wallet.applications import service as app_service  # noqa: E402
 from wallet.applications.applicant import Applicant  # noqa: E402

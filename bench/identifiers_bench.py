@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from itertools import cycle
 
-from idp.identifiers import license_id, orgcode, ric, uscc
+from identifiers import license_id, orgcode, ric, uscc
 
 RESIDENT_IDS = ["11010519491231002X", "110102199101010078", "440882198503293017", "11010519491231002x"]
 FIRST_GENERATION = ["110105491231002", "440882850329301"]

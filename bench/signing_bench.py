@@ -22,13 +22,13 @@ from pathlib import Path
 def _setup(db_url: str) -> None:
     os.environ["ONENUMBER_DATABASE_URL"] = db_url
     os.environ.setdefault("ONENUMBER_SECRET_KEY", "bench-master-key-0123456789abcdef0123")
-    from onenumber.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
 
 
 def _session(db_url: str):  # type: ignore[no-untyped-def]
-    from onenumber.db import make_engine, make_sessionmaker
+    from core.db import make_engine, make_sessionmaker
 
     return make_sessionmaker(make_engine(db_url))()
 
@@ -119,7 +119,7 @@ def main() -> int:
     db_url = f"sqlite:///{tmp}/bench.db"
     _setup(db_url)
     import onenumber.models  # noqa: F401
-    from onenumber.db import Base, make_engine
+    from core.db import Base, make_engine
     from signing import render_pdf, verify_pdf_sync
     from signing.service import demo_spec, sign_demo
 

@@ -40,12 +40,12 @@ def main() -> int:
     os.environ["ONENUMBER_DATABASE_URL"] = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
     os.environ["ONENUMBER_STORAGE_URL"] = f"file://{tmp / 'blobs'}"
     os.environ.setdefault("ONENUMBER_SECRET_KEY", "bench-master-key-0123456789abcdef0123")
-    from onenumber.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
     import onenumber.models  # noqa: F401
+    from core.db import Base, make_engine, make_sessionmaker
     from onenumber.app import open_blob_store
-    from onenumber.db import Base, make_engine, make_sessionmaker
     from wallet.catalog import demo
     from wallet.catalog import service as catalog_service
     from wallet.licenses import presentation, verification

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from idp.errors import IdpError
-from onenumber.settings import Settings
 
 
 @contextmanager
 def _session() -> Iterator[tuple[Session, Settings]]:
-    from onenumber.db import make_engine, make_sessionmaker
-    from onenumber.settings import get_settings
+    from core.db import make_engine, make_sessionmaker
+    from core.settings import get_settings
 
     settings = get_settings()
     engine = make_engine(settings.database_url)

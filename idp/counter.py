@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from core import worklog
 from idp.errors import Forbidden, InvalidToken, NotFound
 from idp.parties import recovery
 from idp.parties import service as party_service
 from idp.tokens import make_token_verifier
-from onenumber import worklog
 
 router = APIRouter(prefix="/idp/counter", tags=["idp counter"])
 

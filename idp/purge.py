@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from core.settings import Settings
 from idp.oauth.models import (
     AccessToken,
     AuthorizationCode,
@@ -40,7 +41,6 @@ from idp.oauth.models import (
     SsoSession,
 )
 from idp.parties.models import LoginThrottle, NumberAttempt, ProofingCheck, ResetCode
-from onenumber.settings import Settings
 
 # Clocks of several instances differ a little: a revocation outlives its token by this much.
 REVOCATION_GRACE = timedelta(seconds=60)

@@ -10,7 +10,7 @@ database each time was a fifth of introspection's cost. Each process keeps inste
 
 A revocation made in this process is seen at once (SQLAlchemy mapper events at flush add the jti or the
 ended session to every view, before the revoking request even answers). On PostgreSQL the same events
-publish it (``NOTIFY`` in the revoking transaction, :mod:`onenumber.invalidation`), so every other process
+publish it (``NOTIFY`` in the revoking transaction, :mod:`core.invalidation`), so every other process
 adds it to its view as the transaction commits; the reload every ``REFRESH_S`` seconds stays as the
 backstop (and catches revocations written without the ORM).
 """
@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from core import invalidation
 from idp.oauth.models import AccessToken, SsoSession
-from onenumber import invalidation
 
 REFRESH_S = 1.0
 # How long a revocation flushed in this process is kept even if a reload does not show it yet (the

@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.crypto import blind_index
+from core.settings import Settings
 from idp.oauth import clients as client_service
 from idp.oauth.clients import DEVICE_GRANT
 from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.parties.passwords import hash_password
-from onenumber.crypto import blind_index
-from onenumber.settings import Settings
 
 DEMO_DEPARTMENT = "11110000000137015K"
 PERSONS = [

@@ -14,9 +14,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.db import utcnow
 from idp.oauth.models import RefreshToken, SessionClient, SsoSession
 from idp.parties.models import Person
-from onenumber.db import utcnow
 
 COOKIE_NAME = "idp_session"
 SESSION_TTL = timedelta(hours=12)

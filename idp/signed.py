@@ -8,7 +8,7 @@ import json
 import time
 from typing import Any
 
-from onenumber.crypto import blind_index
+from core.crypto import blind_index
 
 
 def _mac(body: str, *, secret: str, purpose: str) -> str:

@@ -18,12 +18,12 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db import utcnow
+from core.settings import Settings
 from idp import revocations
 from idp.errors import InvalidToken
 from idp.keys.service import KeyRing
 from idp.oauth.models import AccessToken
-from onenumber.db import utcnow
-from onenumber.settings import Settings
 
 ACCESS_TOKEN_AUDIENCE = "onenumber"
 ALGORITHMS = ["ES256", "RS256"]

@@ -16,12 +16,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onenumber import purge, worklog
-from onenumber.blobs import router as blobs_router
-from onenumber.bodylimit import BodyLimitMiddleware
-from onenumber.crypto import blind_index
-from onenumber.db import make_engine, make_sessionmaker
-from onenumber.errors import (
+from core import worklog
+from core.bodylimit import BodyLimitMiddleware
+from core.crypto import blind_index
+from core.db import make_engine, make_sessionmaker
+from core.errors import (
     data_error_handler,
     database_unavailable_handler,
     document_errors,
@@ -31,10 +30,12 @@ from onenumber.errors import (
     validation_error_handler,
     wire_error_handler,
 )
+from core.ratelimit import RateLimitMiddleware
+from core.security import SecurityHeadersMiddleware, install_log_redaction
+from core.settings import Settings, get_settings
+from onenumber import purge
+from onenumber.blobs import router as blobs_router
 from onenumber.health import router as health_router
-from onenumber.ratelimit import RateLimitMiddleware
-from onenumber.security import SecurityHeadersMiddleware, install_log_redaction
-from onenumber.settings import Settings, get_settings
 
 log = logging.getLogger("onenumber")
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for base in (IdpError, WalletError, SigningError, StorageError):
         app.add_exception_handler(base, wire_error_handler)
 
+    from channels import router as channels_router
     from idp.proofing.router import router as proofing_router
     from idp.router import hot_router as idp_hot_router
     from idp.router import router as idp_router
@@ -145,4 +147,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(proofing_router)  # 实名认证 pages (idp/proofing)
     app.include_router(signing_router)
     app.include_router(wallet_router)
+    app.include_router(channels_router)  # hall, counter console, kiosk, admin, public verify page
     return app

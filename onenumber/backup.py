@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Date, LargeBinary, Table, bindparam, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
-from onenumber.crypto import key_id
-from onenumber.db import Base, UTCDateTime, make_engine, utcnow
-from onenumber.settings import Settings
+from core.crypto import key_id
+from core.db import Base, UTCDateTime, make_engine, utcnow
+from core.settings import Settings
 
 FORMAT = "onenumber-backup/1"
 MANIFEST = "manifest.json"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from onenumber.settings import get_settings
+from core.settings import get_settings
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -29,8 +29,8 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _worklog(args: argparse.Namespace) -> int:
-    from onenumber.db import make_engine, make_sessionmaker
-    from onenumber.worklog import verify
+    from core.db import make_engine, make_sessionmaker
+    from core.worklog import verify
 
     engine = make_engine(get_settings().database_url)
     with make_sessionmaker(engine)() as session:
@@ -44,9 +44,9 @@ def _worklog(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
+    from core.db import make_engine, make_sessionmaker
     from onenumber import seed
     from onenumber.app import open_blob_store
-    from onenumber.db import make_engine, make_sessionmaker
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
@@ -82,7 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _rotate_master(args: argparse.Namespace) -> int:
     import os
 
-    from onenumber.db import make_engine, make_sessionmaker
+    from core.db import make_engine, make_sessionmaker
     from onenumber.rekey import RekeyError, rotate_master
 
     new_key = os.environ.get(args.new_key_env, "")
@@ -121,8 +121,8 @@ def _keys_commands(ksub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _purge(args: argparse.Namespace) -> int:
+    from core.db import make_engine, make_sessionmaker
     from onenumber import purge
-    from onenumber.db import make_engine, make_sessionmaker
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
@@ -204,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-keyfile", default=None, help="the certificate's private key (PEM)")
     serve.set_defaults(func=_serve)
 
+    from identifiers.cli import register as register_identifiers
     from idp.cli import register as register_idp
-    from idp.identifiers.cli import register as register_identifiers
     from signing.cli import register as register_signing
     from storage.cli import register as register_storage
     from wallet.cli import register as register_wallet
@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _referenced_blob_keys() -> set[str]:
     """Blob keys the database still refers to (for ``onenumber storage gc``)."""
-    from onenumber.db import make_engine, make_sessionmaker
+    from core.db import make_engine, make_sessionmaker
     from wallet.blobs import referenced_blob_keys
 
     engine = make_engine(get_settings().database_url)

@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from onenumber.db import Base, make_engine
+from core.db import Base, make_engine
 
 # Inside the package, so an installed wheel (the container image) finds them without a checkout.
 SCRIPTS = Path(__file__).resolve().parent / "schema_migrations"

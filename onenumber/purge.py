@@ -2,7 +2,7 @@
 
 What goes (each package's module says why removing it changes no answer):
 
-- ``wallet.web.sessions``: web sessions past their absolute expiry or idle limit, and with them the hall's
+- ``channels.sessions``: web sessions past their absolute expiry or idle limit, and with them the hall's
   abandoned sign-in flows (state, nonce and PKCE verifier live in the browser's session until the callback);
 - ``idp.purge``: expired device codes, authorization codes, refresh tokens and password-reset codes,
   access-token revocations of tokens that have expired, SSO sessions whose tokens have all expired, spent
@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from onenumber.db import utcnow
-from onenumber.settings import Settings
+from core.db import utcnow
+from core.settings import Settings
 
 log = logging.getLogger("onenumber.purge")
 
@@ -58,8 +58,8 @@ class PurgeReport:
 
 def tasks() -> list[tuple[str, PurgeTask]]:
     """Every purge, named by its table, in the order they run (children before parents)."""
+    from channels import sessions as web_sessions
     from idp import purge as idp_purge
-    from wallet.web import sessions as web_sessions
 
     def web(session: Session, settings: Settings, now: datetime, limit: int) -> int:
         return web_sessions.purge_expired(session=session, now=now, limit=limit)

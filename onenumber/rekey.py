@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from onenumber import worklog
-from onenumber.crypto import DecryptionError, decrypt_str, encrypt_str, holder_index, key_id
-from onenumber.settings import Settings
+from core import worklog
+from core.crypto import DecryptionError, decrypt_str, encrypt_str, holder_index, key_id
+from core.settings import Settings
 
 
 class RekeyError(ValueError):
@@ -91,10 +91,10 @@ def json_index_columns() -> list[InstrumentedAttribute[Any]]:
 
 def handled_columns() -> set[str]:
     """``table.column`` of everything this module rewrites (a test checks no keyed column is missed)."""
+    from channels.models import WebSession
     from idp.oauth.models import Client
     from idp.parties.models import LoginThrottle, NumberAttempt
     from wallet.licenses.models import License
-    from wallet.web.models import WebSession
 
     attrs = [a for a, _ in encrypted_columns()] + index_columns() + json_index_columns()
     attrs += [Client.secret_hash, LoginThrottle.key, License.request_hash, WebSession.data_cipher,
@@ -260,7 +260,7 @@ class _Rotation:
         return issued
 
     def web_sessions(self) -> None:
-        from wallet.web.models import WebSession
+        from channels.models import WebSession
 
         result = self.session.execute(delete(WebSession))
         self.counts["wallet_web_session (ended)"] = int(getattr(result, "rowcount", 0) or 0)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from onenumber.settings import Settings
+from core.settings import Settings
 
 Seeder = Callable[..., list[str]]
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from onenumber.settings import get_settings
+from core.settings import get_settings
 
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from onenumber.db import make_engine, make_sessionmaker, session_scope
+    from core.db import make_engine, make_sessionmaker, session_scope
 
     engine = make_engine(get_settings().database_url)
     try:

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from onenumber.db import utcnow
+from core.db import utcnow
 from signing.models import PkiCertificate, PkiCrl
 
 CRL_LIFETIME = timedelta(days=7)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onenumber.db import Base, UTCDateTime, utcnow
+from core.db import Base, UTCDateTime, utcnow
 
 KIND_ROOT = "root"
 KIND_ISSUING = "issuing"

@@ -19,8 +19,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onenumber.db import utcnow
-from onenumber.settings import get_settings
+from core.db import utcnow
+from core.settings import get_settings
 from signing import certificates
 from signing.errors import InvalidParameter, UnknownCertificate
 from signing.keys.api import GeneratedKey, KeyBackend, backend_for

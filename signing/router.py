@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from onenumber.deps import SessionDep, SettingsDep
+from core.deps import SessionDep, SettingsDep
 from signing import service
 from signing.errors import UnsupportedMediaType, UploadTooLarge
 from signing.verify import verify_pdf

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from onenumber.settings import Settings
+from core.settings import Settings
 from signing import pki
 from signing.service import DEMO_DEPARTMENT_CODE, DEMO_DEPARTMENT_NAME
 

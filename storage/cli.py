@@ -13,7 +13,7 @@ from storage.gc import collect_garbage
 
 
 def _open() -> BlobStore:
-    from onenumber.settings import get_settings
+    from core.settings import get_settings
     from storage import open_store
 
     settings = get_settings()

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 import onenumber.models  # noqa: F401
-from onenumber.db import Base, make_engine, make_sessionmaker
-from onenumber.settings import Settings
+from core.db import Base, make_engine, make_sessionmaker
+from core.settings import Settings
 
 # Property tests must not fail on a busy CI machine because one example was slow.
 hypothesis_settings.register_profile("onenumber", deadline=None)

@@ -83,7 +83,7 @@ export ONENUMBER_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/onenumbe
 export ONENUMBER_STORAGE_URL="file://$WORK/blobs"
 export ONENUMBER_ISSUER="http://127.0.0.1:$OURS_PORT"
 export ONENUMBER_SECRET_KEY="${ONENUMBER_SECRET_KEY:-bench-only-master-key-0123456789abcdef}"
-# The per-address abuse limits (onenumber/ratelimit.py) exist to stop exactly what a load generator on one
+# The per-address abuse limits (core/ratelimit.py) exist to stop exactly what a load generator on one
 # loopback address does; they are off here (0), as the peer has none.
 export ONENUMBER_RATE_LIMIT_VERIFY_PER_MINUTE=0 ONENUMBER_RATE_LIMIT_STATUS_PER_MINUTE=0
 export ONENUMBER_RATE_LIMIT_LOGIN_PER_MINUTE=0
@@ -93,7 +93,7 @@ if compgen -G "onenumber/schema_migrations/versions/*.py" >/dev/null; then
   "$ONENUMBER" db upgrade
 else
   echo "[bench] onenumber/schema_migrations/versions is empty: creating tables with Base.metadata.create_all"
-  "$PY" -c 'import os, onenumber.models; from onenumber.db import Base, make_engine; Base.metadata.create_all(make_engine(os.environ["ONENUMBER_DATABASE_URL"]))'
+  "$PY" -c 'import os, onenumber.models; from core.db import Base, make_engine; Base.metadata.create_all(make_engine(os.environ["ONENUMBER_DATABASE_URL"]))'
 fi
 echo "[bench] onenumber seed"
 if ! "$ONENUMBER" seed >"$WORK/seed.log" 2>&1; then

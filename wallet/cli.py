@@ -16,8 +16,8 @@ from wallet.errors import WalletError
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from onenumber.db import make_engine, make_sessionmaker
-    from onenumber.settings import get_settings
+    from core.db import make_engine, make_sessionmaker
+    from core.settings import get_settings
 
     engine = make_engine(get_settings().database_url)
     try:
@@ -93,7 +93,7 @@ def _types(args: argparse.Namespace) -> int:
 
 
 def _jwks(args: argparse.Namespace) -> int:
-    from onenumber.settings import get_settings
+    from core.settings import get_settings
     from wallet.licenses import keys
 
     with _session() as session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onenumber.worklog import contains_id_number
+from core.worklog import contains_id_number
 
 
 class WalletError(Exception):

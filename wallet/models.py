@@ -4,7 +4,6 @@ import wallet.applications.models  # noqa: F401  (applications, materials, revie
 import wallet.services.models  # noqa: F401  (service items, calendar)
 from wallet.catalog.models import Department, LicenseType
 from wallet.licenses.models import AccessLog, License, LicenseEvent, LicenseSerial, SerialReservation, UseGrant, WalletKey
-from wallet.web.models import WebSession  # noqa: F401  (server-side hall sessions)
 
 __all__ = [
     "AccessLog",

@@ -7,7 +7,6 @@ from wallet.catalog.router import router as catalog_router
 from wallet.licenses.router import router as licenses_router
 from wallet.licenses.router import verify_router
 from wallet.services.router import router as services_router
-from wallet.web import router as web_router
 
 # FastAPI tries routes in order (1–2 µs for each route passed, more through nested routers), so the app
 # mounts this one first: public verification is the busiest wallet endpoint.
@@ -18,4 +17,3 @@ router.include_router(catalog_router)
 router.include_router(licenses_router)
 router.include_router(services_router)
 router.include_router(applications_router)
-router.include_router(web_router)

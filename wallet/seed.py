@@ -7,8 +7,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onenumber.crypto import holder_index
-from onenumber.settings import Settings
+from core.crypto import holder_index
+from core.settings import Settings
 from wallet.catalog import demo
 from wallet.catalog import service as catalog_service
 from wallet.licenses import service as license_service

@@ -4,7 +4,7 @@
     python -m bench.harness.bulk --persons 99000 --person-offset 1000 --licenses 990000 --license-offset 10000
 
 Rows match the real tables (``idp.parties.models.Person``, ``wallet.licenses.models.License``) and their
-protected columns are computed with ``onenumber.crypto`` exactly as the services compute them: the number
+protected columns are computed with ``core.crypto`` exactly as the services compute them: the number
 is AES-GCM encrypted under the same contexts, the blind index is ``holder_index(number)``. The COPY
 machinery is generic (:func:`copy_rows` over a SQLAlchemy table and a row generator); column defaults of
 the model fill whatever the generator leaves out.
@@ -35,7 +35,7 @@ from psycopg import sql
 from psycopg.types.json import Json
 from sqlalchemy import JSON, Table
 
-from onenumber.crypto import encrypt_str, holder_index
+from core.crypto import encrypt_str, holder_index
 
 PERSON_NUMBER_CONTEXT = "person.number"  # idp.parties.service.create
 BULK_PASSWORD = "Bulk-2026"
@@ -115,7 +115,7 @@ def copy_rows(conn: psycopg.Connection[Any], copy_plan: CopyPlan, rows: Iterable
 
 def resident_id(i: int) -> str:
     """The i-th synthetic, valid resident ID (area, birth date, sequence 100-999, MOD 11-2 check)."""
-    from idp.identifiers.iso7064 import mod_11_2_check
+    from identifiers.iso7064 import mod_11_2_check
 
     day = EPOCH + timedelta(days=i % BIRTH_DAYS)
     rest = i // BIRTH_DAYS
@@ -178,7 +178,7 @@ def license_rows(
     today: date,
 ) -> Iterator[dict[str, Any]]:
     """Rows of ``wallet_license``: license ``j`` goes to ``holders[j % len(holders)]``, types round-robin."""
-    from idp.identifiers import license_id, ric
+    from identifiers import license_id, ric
     from wallet.licenses.service import HOLDER_NUMBER_CONTEXT, add_validity
 
     china = timedelta(hours=8)
@@ -241,8 +241,8 @@ def templates_for_persons(*, database_url: str, settings: Any) -> list[LicenseTe
     """One template per active person-held license type, from an existing license or one issued now."""
     from sqlalchemy import select
 
+    from core.db import make_engine, make_sessionmaker
     from onenumber.app import open_blob_store
-    from onenumber.db import make_engine, make_sessionmaker
     from wallet.catalog.models import LicenseType
     from wallet.licenses import service as license_service
     from wallet.licenses.models import License
@@ -315,9 +315,9 @@ def run(
     holders: int | None = None,
 ) -> dict[str, Any]:
     """Seed; returns timings. Licenses go to the persons created now, or to ``holders`` earlier ones."""
+    from core.settings import Settings
     from idp.parties.models import Person
     from idp.parties.passwords import hash_password
-    from onenumber.settings import Settings
     from wallet.licenses.models import License
 
     settings = Settings(database_url=database_url)

@@ -382,8 +382,8 @@ class Harness:
         """Presentation tokens of random bulk licenses, made by the wallet's own ``present``."""
         from sqlalchemy import func, select
 
-        from onenumber.db import make_engine, make_sessionmaker
-        from onenumber.settings import Settings
+        from core.db import make_engine, make_sessionmaker
+        from core.settings import Settings
         from wallet.licenses import presentation
         from wallet.licenses.models import License
 

@@ -14,11 +14,11 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.crypto import decrypt_str, encrypt_str
+from core.db import utcnow
+from core.settings import Settings
 from idp.errors import IdpError
 from idp.keys.models import SigningKey
-from onenumber.crypto import decrypt_str, encrypt_str
-from onenumber.db import utcnow
-from onenumber.settings import Settings
 
 ALGORITHMS = ("ES256", "RS256")
 _CONTEXT = "idp.key"

@@ -19,12 +19,12 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from core import groupcommit
+from core.db import has_writes
+from core.settings import Settings
 from idp.oauth import clients
 from idp.oauth.server import OneNumberServer
 from idp.tokens import keyring_for
-from onenumber import groupcommit
-from onenumber.db import has_writes
-from onenumber.settings import Settings
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -132,7 +132,7 @@ async def run_endpoint(
     inline_if: Callable[[Request, StarletteOAuth2Request], bool] | None = None,
 ) -> Response:
     """Build the request, run ``call(server, oauth_request)``, commit what it wrote on success, then write
-    its log rows by group commit (:mod:`onenumber.groupcommit`) before answering.
+    its log rows by group commit (:mod:`core.groupcommit`) before answering.
 
     The call runs in a worker thread, or on the event loop when ``inline_if`` says it will not touch the
     database (a cached client, no revocation reload due): a thread hop costs more than such a call.
@@ -152,7 +152,7 @@ async def run_endpoint(
             ok = result[0] < 400
             if ok and has_writes(session):
                 # a transaction to commit anyway (refresh, code exchange): the queued log rows go into it
-                # (onenumber.groupcommit's before_commit hook), not into a transaction of their own
+                # (core.groupcommit's before_commit hook), not into a transaction of their own
                 session.commit()
             else:  # a failure, or read-only work (introspection, a cached client): nothing to commit
                 session.rollback()

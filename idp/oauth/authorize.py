@@ -24,14 +24,14 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError, InteractionRequiredError, LoginRequiredError
 from sqlalchemy import select
 
+from core import worklog
+from core.inputs import ascii_digits, ascii_int
 from idp.oauth.claims import principal_for
 from idp.oauth.models import Consent, SsoSession
 from idp.oauth.server import OneNumberServer
 from idp.parties.models import Person
 from idp.sessions import ACR_RANK, acr_for
 from idp.tokens import epoch
-from onenumber import worklog
-from onenumber.inputs import ascii_digits, ascii_int
 
 ALWAYS_CONSENTED = {"openid"}
 SENSITIVE = {"id_number"}

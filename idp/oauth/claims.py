@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.tokens import Principal
-from onenumber.settings import Settings
 
 
 def principal_for(

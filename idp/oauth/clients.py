@@ -14,10 +14,10 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from core.crypto import blind_index
+from core.settings import Settings
 from idp.errors import InvalidField, NotFound
 from idp.oauth.models import Client
-from onenumber.crypto import blind_index
-from onenumber.settings import Settings
 
 KINDS = ("web", "mobile", "kiosk", "department")
 PUBLIC_KINDS = ("mobile", "kiosk")

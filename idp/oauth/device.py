@@ -45,12 +45,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.db import utcnow
+from core.settings import Settings
 from idp.oauth.claims import principal_for
 from idp.oauth.models import DeviceCode, DeviceThrottle
 from idp.oauth.server import token_hash
 from idp.parties.models import Person
-from onenumber.db import utcnow
-from onenumber.settings import Settings
 
 EXPIRES_IN = 600
 INTERVAL = 5

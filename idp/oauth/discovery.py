@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from idp.oauth import clients as client_service
 from idp.oauth.device import DEVICE_GRANT_TYPE
 from idp.oauth.server import STANDARD_SCOPES
-from onenumber.settings import Settings
 
 
 def metadata(*, session: Session, settings: Settings) -> dict[str, Any]:

@@ -27,13 +27,13 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy.orm import Session
 
+from core import worklog
+from core.settings import Settings
 from idp import sessions as sso
 from idp.errors import IdpError
 from idp.keys.service import KeyRing
 from idp.oauth.models import Client, SsoSession
 from idp.tokens import _kid_of, sign
-from onenumber import worklog
-from onenumber.settings import Settings
 
 log = logging.getLogger(__name__)
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"

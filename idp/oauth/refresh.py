@@ -17,15 +17,15 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core import worklog
+from core.crypto import decrypt_str, encrypt_str
+from core.db import utcnow
 from idp import sessions as sso
 from idp.oauth.claims import principal_for
 from idp.oauth.models import RefreshToken, SsoSession
 from idp.oauth.server import token_hash
 from idp.parties.models import Person
 from idp.tokens import Principal
-from onenumber import worklog
-from onenumber.crypto import decrypt_str, encrypt_str
-from onenumber.db import utcnow
 
 GRACE_SECONDS = 10
 _CHILD_CONTEXT = "idp.refresh.child"

@@ -10,10 +10,10 @@ from typing import Any
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _Revocation
 
+from core import worklog
 from idp.errors import InvalidToken
 from idp.oauth.refresh import revoke_family
 from idp.tokens import decode, revoke_access_token
-from onenumber import worklog
 
 
 def find_token(server: Any, token: str, hint: str | None) -> TokenRef | None:

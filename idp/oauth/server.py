@@ -16,15 +16,15 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from core import worklog
+from core.db import utcnow
+from core.settings import Settings
 from idp import sessions as sso
 from idp.keys.service import KeyRing
 from idp.oauth import clients
 from idp.oauth.clients import OAuthClient
 from idp.oauth.models import RefreshToken
 from idp.tokens import Principal, issue_access_token
-from onenumber import worklog
-from onenumber.db import utcnow
-from onenumber.settings import Settings
 
 STANDARD_SCOPES = ["openid", "profile", "id_number", "phone", "offline_access"]
 

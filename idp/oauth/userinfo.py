@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from idp.errors import IdpError, InvalidToken
 from idp.oauth.claims import principal_for, user_claims
 from idp.parties import service as party_service
 from idp.tokens import is_revoked
-from onenumber.settings import Settings
 
 
 class InsufficientScope(IdpError):

@@ -6,13 +6,13 @@ import hashlib
 
 from sqlalchemy.orm import Session
 
+from core import worklog
+from core.settings import Settings
 from idp.errors import LoginFailed
 from idp.parties import devices, throttle
 from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.parties.passwords import verify_password
-from onenumber import worklog
-from onenumber.settings import Settings
 
 GENERIC_FAILURE = "证件号码或密码错误"
 LOCKED_MESSAGE = throttle.DELAYED_MESSAGE

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from core.settings import Settings
 from idp import signed
-from onenumber.settings import Settings
 
 COOKIE_NAME = "idp_device"
 TTL = 180 * 24 * 3600

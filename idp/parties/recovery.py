@@ -9,15 +9,15 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core import worklog
+from core.db import utcnow
+from core.settings import Settings
 from idp.errors import InvalidField, LoginFailed
 from idp.parties import service as party_service
 from idp.parties import throttle
 from idp.parties.authenticate import keys_for
 from idp.parties.models import Person, ResetCode
 from idp.parties.passwords import check_strength, hash_password
-from onenumber import worklog
-from onenumber.db import utcnow
-from onenumber.settings import Settings
 
 RESET_CODE_TTL = timedelta(hours=24)
 RESET_FAILURE = "证件号码或重置码不正确，或重置码已失效"

@@ -11,12 +11,12 @@ import pyotp
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from core.crypto import decrypt_str, encrypt_str, holder_index
+from core.db import utcnow
+from core.inputs import ascii_digits
+from core.settings import Settings
 from idp.errors import InvalidField, NotFound
 from idp.parties.models import Delegation, Organization, Person, StaffRole
-from onenumber.crypto import decrypt_str, encrypt_str, holder_index
-from onenumber.db import utcnow
-from onenumber.inputs import ascii_digits
-from onenumber.settings import Settings
 
 ASSURANCE_LEVELS = ("low", "substantial", "high")
 DELEGATION_ROLES = ("legal_representative", "agent")
@@ -24,8 +24,8 @@ DELEGATION_ROLES = ("legal_representative", "agent")
 
 def validate_number(number: str, *, field: str = "number") -> str:
     """The normalised resident ID, or InvalidField naming the broken rule."""
-    from idp.identifiers import ric
-    from idp.identifiers.exceptions import IdentifierError
+    from identifiers import ric
+    from identifiers.exceptions import IdentifierError
 
     try:
         return ric.validate(number)
@@ -35,8 +35,8 @@ def validate_number(number: str, *, field: str = "number") -> str:
 
 def validate_credit_code(code: str, *, field: str = "credit_code") -> str:
     """The normalised credit code, or InvalidField naming the broken rule."""
-    from idp.identifiers import uscc
-    from idp.identifiers.exceptions import IdentifierError
+    from identifiers import uscc
+    from identifiers.exceptions import IdentifierError
 
     try:
         return uscc.validate(code)
@@ -46,7 +46,7 @@ def validate_credit_code(code: str, *, field: str = "credit_code") -> str:
 
 def mask_number(number: str) -> str:
     """The resident ID masked for display (``1101**********002X``)."""
-    from idp.identifiers import ric
+    from identifiers import ric
 
     return ric.mask(number)
 

@@ -39,10 +39,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.db import utcnow
+from core.settings import Settings
 from idp.errors import AccountLocked
 from idp.parties.models import LoginThrottle
-from onenumber.db import utcnow
-from onenumber.settings import Settings
 
 # Addresses are shared (NAT, the hall's kiosks): allow many more failures per address than per account.
 ADDRESS_FACTOR = 10

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from core import worklog
 from idp import sessions as sso
 from idp.errors import AccountLocked, InvalidField, NotFound
 from idp.oauth.models import SsoSession
@@ -30,7 +31,6 @@ from idp.web.pages import (
     settings_of,
     sso_cookie,
 )
-from onenumber import worklog
 
 router = APIRouter(tags=["idp pages"])
 OptionalForm = Annotated[str | None, Form()]

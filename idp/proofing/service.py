@@ -11,15 +11,15 @@ from urllib.parse import urlparse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.db import utcnow
+from core.inputs import ascii_digits
+from core.settings import Settings
 from idp.errors import AccountLocked, InvalidField, NotFound
 from idp.parties import service as party_service
 from idp.parties.models import NumberAttempt, Person, ProofingCheck
 from idp.proofing.api import ProofingProvider, ProofingRefused, ProofingUnavailable, Verdict
 from idp.proofing.http import HttpProvider
 from idp.sessions import ACR_RANK
-from onenumber.db import utcnow
-from onenumber.inputs import ascii_digits
-from onenumber.settings import Settings
 
 PROOFED_LEVELS = ("substantial", "high")
 CHECK_TTL = timedelta(minutes=5)

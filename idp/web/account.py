@@ -12,6 +12,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from core import qr, worklog
+from core.db import utcnow
 from idp import sessions as sso
 from idp import signed
 from idp.errors import InvalidField, LoginFailed
@@ -39,8 +41,6 @@ from idp.web.pages import (
     settings_of,
     sso_cookie,
 )
-from onenumber import qr, worklog
-from onenumber.db import utcnow
 
 router = APIRouter(tags=["idp pages"])
 OptionalForm = Annotated[str | None, Form()]

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from core import worklog
 from idp import sessions as sso
 from idp.i18n import MESSAGES
 from idp.oauth import device as device_flow
@@ -26,7 +27,6 @@ from idp.web.pages import (
     settings_of,
     sso_cookie,
 )
-from onenumber import worklog
 
 router = APIRouter(tags=["idp pages"])
 OptionalForm = Annotated[str | None, Form()]

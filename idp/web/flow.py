@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
+from core.settings import Settings
 from idp import signed
-from onenumber.settings import Settings
 
 TICKET_PARAM = "login_ticket"
 TICKET_TTL = 300

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from core import worklog
 from idp import sessions as sso
 from idp.errors import LoginFailed
 from idp.parties import devices, throttle
@@ -25,7 +26,6 @@ from idp.web.pages import (
     settings_of,
     sso_cookie,
 )
-from onenumber import worklog
 
 router = APIRouter(tags=["idp pages"])
 FormStr = Annotated[str, Form()]

@@ -12,11 +12,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from core import cookies
+from core.settings import Settings
 from idp import sessions as sso
 from idp.errors import CsrfError
 from idp.i18n import LANG_COOKIE, pick_lang, translator
-from onenumber import cookies
-from onenumber.settings import Settings
 
 CSRF_COOKIE = "idp_csrf"
 TEMPLATES = Environment(

@@ -3,8 +3,8 @@
 from alembic import context
 
 import onenumber.models  # noqa: F401  (registers every table)
-from onenumber.db import Base, make_engine
-from onenumber.settings import get_settings
+from core.db import Base, make_engine
+from core.settings import get_settings
 
 config = context.config
 url = config.attributes.get("database_url") or get_settings().database_url

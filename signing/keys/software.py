@@ -12,8 +12,8 @@ from pyhanko.sign.signers import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from onenumber.crypto import DecryptionError, decrypt_str, encrypt_str
-from onenumber.settings import get_settings
+from core.crypto import DecryptionError, decrypt_str, encrypt_str
+from core.settings import get_settings
 from signing.errors import KeyBackendError
 from signing.keys.api import GeneratedKey
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from idp.identifiers import uscc
+from identifiers import uscc
 from tests.browser.browser_helpers import WANG, Browsing, login
 
 CIVIL_AFFAIRS = "111100000001370319"

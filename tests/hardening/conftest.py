@@ -19,8 +19,10 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from fastapi.testclient import TestClient
 
-from idp.identifiers import license_id
-from idp.identifiers.iso7064 import mod_11_2_check
+from channels.rendering import CSRF_COOKIE
+from core.settings import Settings
+from identifiers import license_id
+from identifiers.iso7064 import mod_11_2_check
 from idp.oauth import clients as client_service
 from idp.oauth.claims import principal_for
 from idp.parties import service as party_service
@@ -28,8 +30,6 @@ from idp.parties.passwords import hash_password
 from idp.tokens import issue_access_token, keyring_for
 from idp.web.pages import CSRF_COOKIE as IDP_CSRF_COOKIE
 from onenumber import seed as platform_seed
-from onenumber.settings import Settings
-from wallet.web.rendering import CSRF_COOKIE
 
 HEALTH = "11110000000245016J"  # department X: reviews birth registrations
 CIVIL = "111100000001370319"  # department Y: issued 张三's marriage certificate

@@ -189,8 +189,8 @@ def marriage_of(base_url: str, token: str) -> str:
 
 def platform_app(settings: Any, monkeypatch: Any) -> Any:
     """The whole app on ``settings``, with the environment saying the same (signing reads get_settings())."""
+    from core.settings import get_settings
     from onenumber.app import create_app
-    from onenumber.settings import get_settings
 
     monkeypatch.setenv("ONENUMBER_SECRET_KEY", settings.secret_key)
     monkeypatch.setenv("ONENUMBER_ISSUER", settings.issuer)

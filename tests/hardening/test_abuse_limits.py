@@ -10,9 +10,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from core.ratelimit import TokenBucket, kind_of
+from core.settings import Settings
 from onenumber.app import create_app
-from onenumber.ratelimit import TokenBucket, kind_of
-from onenumber.settings import Settings
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_hsts_outside_development(settings: Settings, engine: Any) -> None:
 def test_security_headers_fill_in_and_never_loosen() -> None:
     """A response's own policy stays; personal paths always get no-store; a response sent twice is not
     given the headers twice."""
-    from onenumber.security import SecurityHeadersMiddleware
+    from core.security import SecurityHeadersMiddleware
 
     own = [(b"content-type", b"text/html"), (b"content-security-policy", b"default-src 'self'"),
            (b"cache-control", b"max-age=60"), (b"cache-control", b"private")]

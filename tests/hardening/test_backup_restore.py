@@ -26,10 +26,11 @@ from ops_helpers import (
 )
 from sqlalchemy import func, select
 
-from onenumber import migrations, worklog
+from core import worklog
+from core.db import make_engine
+from core.settings import Settings
+from onenumber import migrations
 from onenumber.backup import tables
-from onenumber.db import make_engine
-from onenumber.settings import Settings
 from wallet.licenses.models import License
 
 pytestmark = pytest.mark.slow

@@ -35,8 +35,8 @@ from ops_helpers import (
 )
 from sqlalchemy import func, select
 
-from onenumber.db import make_engine, make_sessionmaker
-from onenumber.worklog.models import WorkLogEntry
+from core.db import make_engine, make_sessionmaker
+from core.worklog.models import WorkLogEntry
 from storage import LocalBlobStore
 from wallet.applications.models import Application
 from wallet.blobs import referenced_blob_keys

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from ops_helpers import Instance, drop_database, free_port, new_database, stop
 
+from core.settings import Settings
 from onenumber.app import create_app
-from onenumber.settings import Settings
 
 MASTER_KEY = "edge-limits-master-key-0123456789abcdef"
 

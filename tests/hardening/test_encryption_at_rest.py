@@ -24,9 +24,9 @@ from ops_helpers import (
     seed,
 )
 
-from idp.identifiers import ric
+from core.settings import Settings
+from identifiers import ric
 from idp.parties import service as party_service
-from onenumber.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 
-from onenumber.db import Base
+from core.db import Base
 from storage import StorageError
 from wallet.licenses.models import SerialReservation
 

@@ -39,7 +39,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from idp.identifiers.iso7064 import mod_11_2_check
+from identifiers.iso7064 import mod_11_2_check
 
 EXAMPLES = 10
 MAX_FORMS = 90

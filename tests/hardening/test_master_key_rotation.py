@@ -12,16 +12,16 @@ from fastapi.testclient import TestClient
 from ops_helpers import DEMO_NUMBERS, bearer, business_license, client_person_token, platform_app, seed
 from sqlalchemy import select
 
+from core import worklog
+from core.crypto import DecryptionError, decrypt_str, key_id
+from core.db import Base
+from core.settings import Settings
 from idp.oauth import clients as client_service
 from idp.oauth.models import Client
 from idp.parties import service as party_service
 from idp.parties.models import LoginThrottle, Person
 from idp.seed import hall_client_secret
-from onenumber import worklog
-from onenumber.crypto import DecryptionError, decrypt_str, key_id
-from onenumber.db import Base
 from onenumber.rekey import RekeyError, handled_columns, rotate_master
-from onenumber.settings import Settings
 from wallet.licenses.models import License
 
 NEW_KEY = "rotated-master-key-fedcba9876543210fedcba98"

@@ -30,8 +30,8 @@ import httpx
 import pytest
 from ops_helpers import stop
 
+from core.settings import Settings
 from idp.seed import VERIFIER_SECRET, hall_client_secret
-from onenumber.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 MASTER_KEY = "log-scan-master-key-0123456789abcdef0123"
@@ -164,8 +164,8 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Pa
            "ONENUMBER_ISSUER": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
     env.pop("ONENUMBER_TEST_DATABASE_URL", None)
     cli = [sys.executable, "-m", "onenumber"]
-    setup = ("import onenumber.models; from onenumber.db import Base, make_engine; "
-             "from onenumber.settings import get_settings; Base.metadata.create_all(make_engine(get_settings().database_url))")
+    setup = ("import onenumber.models; from core.db import Base, make_engine; "
+             "from core.settings import get_settings; Base.metadata.create_all(make_engine(get_settings().database_url))")
     subprocess.run([sys.executable, "-c", setup], env=env, cwd=ROOT, check=True, capture_output=True)
     log = tmp_path / "server.log"
     seeded = subprocess.run([*cli, "seed"], env=env, cwd=ROOT, capture_output=True, text=True)

@@ -13,17 +13,17 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from idp.identifiers.iso7064 import mod_11_2_check
+from channels.models import WebSession
+from channels.rendering import CSRF_COOKIE
+from core.db import utcnow
+from core.ratelimit import kind_of
+from core.settings import Settings
+from identifiers.iso7064 import mod_11_2_check
 from idp.oauth.models import DeviceCode
 from idp.parties.models import Person
 from idp.web.pages import CSRF_COOKIE as IDP_CSRF_COOKIE
-from onenumber.db import utcnow
-from onenumber.ratelimit import kind_of
-from onenumber.settings import Settings
 from wallet.applications.models import Appointment, AppointmentSlot
 from wallet.services.models import ServiceItem
-from wallet.web.models import WebSession
-from wallet.web.rendering import CSRF_COOKIE
 
 LIMIT = 5
 CSRF = "row-limits-csrf-token-0123456789"

@@ -16,13 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from channels.models import WebSession
+from channels.rendering import CSRF_COOKIE as WALLET_CSRF
+from core import cookies
+from core.settings import Settings
 from idp.parties import service as party_service
 from idp.web.pages import CSRF_COOKIE as IDP_CSRF
-from onenumber import cookies
 from onenumber import seed as platform_seed
-from onenumber.settings import Settings
-from wallet.web.models import WebSession
-from wallet.web.rendering import CSRF_COOKIE as WALLET_CSRF
 
 ZHANG = ("11010519491231002X", "Zhangsan-2026")
 LI = ("110102199101010078", "Lisi-2026")

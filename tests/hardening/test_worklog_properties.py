@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from onenumber.worklog import WorkLogEntry, append, seal, verify
-from onenumber.worklog.models import WorkLogHead
+from core.worklog import WorkLogEntry, append, seal, verify
+from core.worklog.models import WorkLogHead
 
 steps = st.lists(
     st.one_of(

@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from idp_helpers import LI, WANG, ZHANG, csrf_of
 from sqlalchemy import select
 
+from core.db import utcnow
+from core.worklog.models import WorkLogEntry
 from idp.oauth.models import SsoSession
 from idp.parties import devices, throttle
 from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.parties.passwords import verify_password
-from onenumber.db import utcnow
-from onenumber.worklog.models import WorkLogEntry
 
 STRANGER, OWNER, BALANCER = "198.51.100.7", "203.0.113.20", "10.0.0.5"
 

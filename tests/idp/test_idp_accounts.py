@@ -8,12 +8,12 @@ from datetime import timedelta
 from idp_helpers import LI, WANG, csrf_of, exchange, login_code
 from sqlalchemy import select
 
+from core.db import utcnow
+from core.worklog.models import WorkLogEntry
 from idp.errors import AccountLocked, LoginFailed
 from idp.parties import throttle
 from idp.parties.authenticate import authenticate
 from idp.parties.models import LoginThrottle
-from onenumber.db import utcnow
-from onenumber.worklog.models import WorkLogEntry
 
 
 def test_fifty_parallel_wrong_passwords_check_exactly_n_then_wait(seeded, monkeypatch) -> None:  # type: ignore[no-untyped-def]

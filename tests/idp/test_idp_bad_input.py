@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 from idp_helpers import LI, RP_REDIRECT, authorize_params, exchange, login_code, pkce
 from sqlalchemy import func, select
 
+from core.worklog.models import WorkLogEntry
 from idp.oauth.models import AuthorizationCode, DeviceCode, RefreshToken
-from onenumber.worklog.models import WorkLogEntry
 
 
 def _count(app, model) -> int:  # type: ignore[no-untyped-def]

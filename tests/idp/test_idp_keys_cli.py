@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from core.db import utcnow
 from idp.keys import service as keys
 from idp.keys.models import SigningKey
-from onenumber.db import utcnow
 
 
 def test_rotation_keeps_old_key_until_tokens_expire(seeded, client) -> None:  # type: ignore[no-untyped-def]
@@ -60,8 +60,8 @@ def test_private_keys_are_encrypted(session, settings) -> None:  # type: ignore[
 
 
 def test_cli_clients_and_keys(engine, settings, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from core.settings import get_settings
     from onenumber import cli
-    from onenumber.settings import get_settings
 
     monkeypatch.setenv("ONENUMBER_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("ONENUMBER_SECRET_KEY", settings.secret_key)

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from core.db import utcnow
 from idp.parties import throttle
 from idp.parties.models import LoginThrottle
-from onenumber.db import utcnow
 
 ACCOUNT, ADDRESS = "account:abc", "address:def"
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from idp_helpers import LI, csrf_of, exchange, login_code
 from sqlalchemy import select
 
+from core.worklog import WorkLogEntry
 from idp.oauth.models import RefreshToken
-from onenumber.worklog import WorkLogEntry
 
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 

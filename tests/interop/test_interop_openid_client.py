@@ -27,8 +27,8 @@ pytestmark = pytest.mark.slow
 
 SETUP = """
 import onenumber.models
-from onenumber.db import Base, make_engine, make_sessionmaker
-from onenumber.settings import get_settings
+from core.db import Base, make_engine, make_sessionmaker
+from core.settings import get_settings
 from idp.seed import seed
 settings = get_settings()
 engine = make_engine(settings.database_url)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from core.settings import Settings
 from onenumber.app import create_app
-from onenumber.settings import Settings
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
+from core.db import make_engine
 from onenumber import migrations
-from onenumber.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,6 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from channels import sessions as web_sessions
+from channels.models import WebSession
+from core.db import make_sessionmaker, utcnow
+from core.settings import Settings
 from idp import revocations
 from idp.oauth.models import (
     AccessToken,
@@ -30,10 +34,6 @@ from idp.parties.models import LoginThrottle, NumberAttempt, Person, ProofingChe
 from idp.purge import REVOCATION_GRACE
 from onenumber import purge
 from onenumber.app import create_app
-from onenumber.db import make_sessionmaker, utcnow
-from onenumber.settings import Settings
-from wallet.web import sessions as web_sessions
-from wallet.web.models import WebSession
 
 H = timedelta(hours=1)
 

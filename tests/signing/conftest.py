@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from onenumber.db import make_sessionmaker
-from onenumber.errors import wire_error_handler
-from onenumber.settings import Settings, get_settings
+from core.db import make_sessionmaker
+from core.errors import wire_error_handler
+from core.settings import Settings, get_settings
 from signing import DocumentSpec, render_pdf, seal_pdf
 from signing.errors import SigningError
 

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from onenumber.settings import Settings
+from channels.rendering import CSRF_COOKIE
+from core.settings import Settings
 from signing import pdfwork, workers
 from signing.report import REASONS
 from tests.signing import hostile_pdfs
-from wallet.web.rendering import CSRF_COOKIE
 
 BUDGET = 8.0  # the workers' time budget in these tests (s)
 GRACE = 20.0  # upload, database and process start-up on a busy CI machine, on top of the budget

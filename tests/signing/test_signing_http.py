@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from onenumber.settings import Settings
+from core.settings import Settings
 from signing import DocumentSpec, render_pdf, service
 from signing.models import PkiCertificate
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from onenumber.settings import Settings
+from core.settings import Settings
 from signing import workers
 from tests.signing import hostile_pdfs
 

@@ -21,7 +21,7 @@ def _run(argv: list[str]) -> int:
 
 @pytest.fixture
 def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalBlobStore:
-    from onenumber.settings import get_settings
+    from core.settings import get_settings
 
     monkeypatch.setenv("ONENUMBER_STORAGE_URL", f"file://{tmp_path / 'blobs'}")
     get_settings.cache_clear()

@@ -20,9 +20,9 @@ from joserfc.jwk import ECKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.crypto import holder_index
+from core.settings import Settings
 from idp.errors import IdpError
-from onenumber.crypto import holder_index
-from onenumber.settings import Settings
 from wallet.catalog import demo
 from wallet.catalog import service as catalog_service
 from wallet.licenses import service as license_service

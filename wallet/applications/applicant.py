@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp.identifiers import ric, uscc
-from idp.identifiers.exceptions import IdentifierError
-from onenumber.crypto import holder_index
-from onenumber.settings import Settings
+from core.crypto import holder_index
+from core.settings import Settings
+from identifiers import ric, uscc
+from identifiers.exceptions import IdentifierError
 from wallet.applications.exceptions import HolderNumberMismatch, NotStaff, OrganisationRequired
 from wallet.dependencies import DELEGATION_ALL, Caller
 from wallet.errors import Forbidden, InvalidHolderNumber

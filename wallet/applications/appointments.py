@@ -14,8 +14,8 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from onenumber import worklog
-from onenumber.db import utcnow
+from core import worklog
+from core.db import utcnow
 from wallet.applications.exceptions import (
     AppointmentAlreadyBooked,
     AppointmentDailyLimit,

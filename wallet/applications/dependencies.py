@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from onenumber.db import utcnow
+from core.db import utcnow
 
 
 def get_now(request: Request) -> datetime:

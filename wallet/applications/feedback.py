@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from onenumber import worklog
-from onenumber.db import utcnow
+from core import worklog
+from core.db import utcnow
 from wallet.applications.exceptions import AlreadyRated, InvalidApplication, InvalidState, UnknownRequirement
 from wallet.applications.models import Application, Complaint, Rating
 from wallet.dependencies import Caller

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onenumber import worklog
+from core import worklog
 from wallet.applications.applicant import Applicant
 from wallet.applications.exceptions import (
     FileTooLarge,

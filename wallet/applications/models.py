@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from onenumber.db import Base, UTCDateTime, utcnow
+from core.db import Base, UTCDateTime, utcnow
 from wallet.services.models import ServiceItem
 
 # Application statuses: submitted (waiting for acceptance) → in_review ⇄ supplement → approved | rejected.

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from onenumber.settings import Settings
+from core.settings import Settings
 from wallet.applications import service as app_service
 from wallet.applications.exceptions import ApplicationNotFound
 

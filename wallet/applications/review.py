@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from onenumber import worklog
-from onenumber.db import utcnow
-from onenumber.settings import Settings
+from core import worklog
+from core.db import utcnow
+from core.settings import Settings
 from wallet.applications import forms, progress, resolve
 from wallet.applications import service as app_service
 from wallet.applications.applicant import Applicant

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
-from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.deps import BlobStoreDep, SessionDep, SettingsDep
 from wallet.applications import materials, progress, resolve, review, views
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller, walk_in

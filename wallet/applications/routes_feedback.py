@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 
-from onenumber.db import DbInt
-from onenumber.deps import SessionDep, SettingsDep
-from onenumber.inputs import Instant
+from core.db import DbInt
+from core.deps import SessionDep, SettingsDep
+from core.inputs import Instant
 from wallet.applications import appointments, feedback, views
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller

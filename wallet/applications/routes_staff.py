@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
-from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.deps import BlobStoreDep, SessionDep, SettingsDep
 from wallet.applications import dashboard, queue, review, views
 from wallet.applications import service as app_service
 from wallet.applications.applicant import walk_in

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from onenumber.db import DbInt
-from onenumber.inputs import Instant
+from core.db import DbInt
+from core.inputs import Instant
 
 
 class PrepareOut(BaseModel):

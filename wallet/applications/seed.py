@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onenumber.db import utcnow
-from onenumber.settings import Settings
+from core.db import utcnow
+from core.settings import Settings
 from wallet.applications import appointments
 from wallet.catalog import service as catalog_service
 from wallet.services import calendar

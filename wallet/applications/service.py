@@ -16,11 +16,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from idp.identifiers import ric, uscc
-from onenumber import worklog
-from onenumber.crypto import decrypt_str, encrypt_str
-from onenumber.db import utcnow
-from onenumber.settings import Settings
+from core import worklog
+from core.crypto import decrypt_str, encrypt_str
+from core.db import utcnow
+from core.settings import Settings
+from identifiers import ric, uscc
 from wallet.applications import appointments, forms, resolve
 from wallet.applications.applicant import Applicant, check_own_number
 from wallet.applications.exceptions import (

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onenumber.settings import Settings
+from core.settings import Settings
 from wallet.applications import appointments, review
 from wallet.applications import service as app_service
 from wallet.applications.models import Application, Appointment

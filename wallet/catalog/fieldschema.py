@@ -14,7 +14,7 @@ import re
 from datetime import date
 from typing import Any
 
-from onenumber.inputs import EARLIEST, LATEST, in_range
+from core.inputs import EARLIEST, LATEST, in_range
 from wallet.errors import InvalidLicenseData, InvalidSchema
 
 _TYPES = {"string", "integer", "number", "boolean"}

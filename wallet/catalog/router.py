@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from onenumber.deps import SessionDep
+from core.deps import SessionDep
 from wallet.catalog import service
 from wallet.catalog.schemas import DepartmentIn, DepartmentOut, LicenseTypeIn, LicenseTypeOut
 from wallet.dependencies import AdminStaffCaller

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from idp.identifiers import uscc
-from idp.identifiers.exceptions import IdentifierError
-from onenumber import worklog
+from core import worklog
+from identifiers import uscc
+from identifiers.exceptions import IdentifierError
 from wallet.catalog import fieldschema
 from wallet.catalog.models import Department, LicenseType
 from wallet.errors import Conflict, NotFound, UnknownLicenseType, WalletError, check_text

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from onenumber import groupcommit, worklog
-from onenumber.db import utcnow
+from core import groupcommit, worklog
+from core.db import utcnow
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType
 from wallet.dependencies import Caller

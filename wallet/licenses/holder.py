@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onenumber.db import utcnow
+from core.db import utcnow
 from storage import StorageError
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType

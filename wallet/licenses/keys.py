@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from onenumber.crypto import decrypt_str, encrypt_str
-from onenumber.settings import Settings
+from core.crypto import decrypt_str, encrypt_str
+from core.settings import Settings
 from wallet.licenses.models import WalletKey
 
 KEY_CONTEXT = "wallet.signing_key"

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from onenumber import worklog
-from onenumber.db import utcnow
-from onenumber.settings import Settings
+from core import worklog
+from core.db import utcnow
+from core.settings import Settings
 from wallet.catalog import fieldschema
 from wallet.errors import (
     Conflict,

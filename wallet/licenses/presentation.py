@@ -20,8 +20,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy.orm import Session
 
-from onenumber.db import utcnow
-from onenumber.settings import Settings
+from core.db import utcnow
+from core.settings import Settings
 from wallet.errors import InvalidLicenseData, InvalidPresentation
 from wallet.licenses import keys, service
 from wallet.licenses.models import License

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, event, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from onenumber.groupread import GroupRead
+from core.groupread import GroupRead
 from wallet.catalog.models import Department, LicenseType
 from wallet.licenses.models import License
 

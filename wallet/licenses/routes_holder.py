@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from onenumber.db import DbInt
-from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.db import DbInt
+from core.deps import BlobStoreDep, SessionDep, SettingsDep
 from wallet.dependencies import (
     DELEGATION_GRANT,
     DELEGATION_PRESENT,

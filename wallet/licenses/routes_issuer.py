@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from onenumber.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.deps import BlobStoreDep, SessionDep, SettingsDep
 from wallet.dependencies import CurrentCaller
 from wallet.licenses import access, lifecycle, service, verification, views
 from wallet.licenses.schemas import EventOut, IssueIn, LicenseOut, NewVersionIn, ReasonIn, StatusOut

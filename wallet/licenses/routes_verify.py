@@ -1,5 +1,5 @@
 """Verification API: public presentation check, department check, PDF, SD-JWT (the ``/verify`` page is in
-wallet/web)."""
+channels)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from fastapi import APIRouter, File, Request, Response, UploadFile
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
-from onenumber import groupcommit
-from onenumber.deps import SessionDep, SettingsDep
+from core import groupcommit
+from core.deps import SessionDep, SettingsDep
 from wallet.dependencies import CurrentCaller, OptionalCaller, get_optional_caller, has_bearer
 from wallet.errors import WalletError
 from wallet.licenses import refs, sdjwt, verification

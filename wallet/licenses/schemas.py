@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from onenumber.inputs import Day, Instant
+from core.inputs import Day, Instant
 
 
 class IssueIn(BaseModel):

@@ -19,9 +19,9 @@ from typing import Any
 from joserfc import jwt
 from sqlalchemy.orm import Session
 
-from onenumber.crypto import decrypt_str
-from onenumber.db import utcnow
-from onenumber.settings import Settings
+from core.crypto import decrypt_str
+from core.db import utcnow
+from core.settings import Settings
 from wallet.errors import InvalidLicenseData, InvalidPresentation
 from wallet.licenses import keys, presentation, service, views
 from wallet.licenses.models import License

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from idp.identifiers import license_id, ric, uscc
-from idp.identifiers.exceptions import IdentifierError
-from onenumber import worklog
-from onenumber.crypto import encrypt_str, holder_index
-from onenumber.db import utcnow
-from onenumber.settings import Settings
+from core import worklog
+from core.crypto import encrypt_str, holder_index
+from core.db import utcnow
+from core.settings import Settings
+from identifiers import license_id, ric, uscc
+from identifiers.exceptions import IdentifierError
 from wallet.catalog import fieldschema
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType

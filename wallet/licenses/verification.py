@@ -9,11 +9,11 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy.orm import Session
 
-from onenumber.crypto import holder_index
-from onenumber.db import utcnow
-from onenumber.groupcommit import GroupCommit
-from onenumber.groupread import GroupRead
-from onenumber.settings import Settings
+from core.crypto import holder_index
+from core.db import utcnow
+from core.groupcommit import GroupCommit
+from core.groupread import GroupRead
+from core.settings import Settings
 from wallet.dependencies import Caller
 from wallet.errors import Forbidden, InvalidPresentation, LicenseNotFound
 from wallet.licenses import access, grants, presentation, refs, service, views

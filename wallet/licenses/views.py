@@ -6,10 +6,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from idp.identifiers import ric, uscc
-from onenumber.crypto import decrypt_str
-from onenumber.db import utcnow
-from onenumber.settings import Settings
+from core.crypto import decrypt_str
+from core.db import utcnow
+from core.settings import Settings
+from identifiers import ric, uscc
 from wallet.catalog import fieldschema
 from wallet.licenses import service
 from wallet.licenses.models import License, UseGrant

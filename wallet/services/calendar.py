@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onenumber import worklog
+from core import worklog
 from wallet.services.exceptions import InvalidCalendarDay
 from wallet.services.models import CalendarDay
 

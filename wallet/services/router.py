@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from onenumber.deps import SessionDep, SettingsDep
-from onenumber.inputs import Day
+from core.deps import SessionDep, SettingsDep
+from core.inputs import Day
 from wallet.dependencies import AdminCaller
 from wallet.licenses import presentation
 from wallet.services import calendar, pages, service

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from onenumber.inputs import Day
+from core.inputs import Day
 
 Category = Literal["personal", "business"]
 Channel = Literal["online", "counter"]

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onenumber import worklog
-from onenumber.db import utcnow
+from core import worklog
+from core.db import utcnow
 from wallet.catalog import service as catalog_service
 from wallet.services.exceptions import (
     DuplicateServiceItem,

@@ -6,7 +6,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-import onenumber.db
+import core.db
 
 revision = '0002'
 down_revision = '0001'
@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column('type_id', sa.Integer(), nullable=False),
         sa.Column('issuer_id', sa.Integer(), nullable=False),
         sa.Column('serial', sa.String(length=32), nullable=False),
-        sa.Column('reserved_at', onenumber.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('reserved_at', core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column('released', sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(['issuer_id'], ['wallet_department.id'],
                                 name=op.f('fk_wallet_serial_reservation_issuer_id_wallet_department')),

@@ -6,7 +6,7 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-import onenumber.db
+import core.db
 
 revision = '0004'
 down_revision = '0003'
@@ -16,7 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('idp_person', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('proofed_at', onenumber.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('proofed_at', core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('proofed_by', sa.String(length=100), nullable=True))
     op.create_table(
         'idp_proofing_check',
@@ -28,9 +28,9 @@ def upgrade() -> None:
         sa.Column('phone', sa.String(length=32), nullable=False),
         sa.Column('status', sa.String(length=16), nullable=False),
         sa.Column('level', sa.String(length=16), nullable=True),
-        sa.Column('expires_at', onenumber.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('completed_at', onenumber.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('created_at', onenumber.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('completed_at', core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ['person_id'], ['idp_person.id'], name=op.f('fk_idp_proofing_check_person_id_idp_person')
         ),
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('number_index', sa.String(length=64), nullable=False),
         sa.Column('kind', sa.String(length=16), nullable=False),
-        sa.Column('created_at', onenumber.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_idp_number_attempt')),
     )
     with op.batch_alter_table('idp_number_attempt', schema=None) as batch_op:

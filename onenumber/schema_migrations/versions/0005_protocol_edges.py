@@ -6,7 +6,7 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-import onenumber.db
+import core.db
 
 revision = '0005'
 down_revision = '0004'
@@ -19,8 +19,8 @@ def upgrade() -> None:
         'idp_device_throttle',
         sa.Column('key', sa.String(length=100), nullable=False),
         sa.Column('failures', sa.Integer(), nullable=False),
-        sa.Column('locked_until', onenumber.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('updated_at', onenumber.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('locked_until', core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('key', name=op.f('pk_idp_device_throttle')),
     )
     with op.batch_alter_table('idp_client', schema=None) as batch_op:

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from onenumber.crypto import holder_index
-from onenumber.settings import Settings, get_settings
-from onenumber.worklog.models import WorkLogEntry
+from core.crypto import holder_index
+from core.settings import Settings, get_settings
+from core.worklog.models import WorkLogEntry
 from wallet.applications import seed as demo
 from wallet.catalog import service as catalog_service
 from wallet.licenses import service as license_service

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from onenumber.db import make_sessionmaker
-from onenumber.worklog.models import WorkLogEntry
+from core.db import make_sessionmaker
+from core.worklog.models import WorkLogEntry
 from wallet.applications import appointments
 from wallet.applications import seed as demo
 from wallet.applications.models import Appointment, AppointmentSlot

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select, update
 
+from core.settings import get_settings
+from core.worklog.models import WorkLogEntry
 from onenumber.cli import main
-from onenumber.settings import get_settings
-from onenumber.worklog.models import WorkLogEntry
 from wallet.applications import seed as demo
 
 from .conftest import ORG, WANG, ZHANG, World

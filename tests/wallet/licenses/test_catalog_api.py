@@ -102,7 +102,7 @@ def test_field_schema_accepts_and_rejects_schemas() -> None:
 
 def test_cli_lists_and_adds(catalog, settings, kit, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("ONENUMBER_DATABASE_URL", settings.database_url)
-    from onenumber.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
     try:
@@ -180,7 +180,7 @@ def test_check_validity_bounds() -> None:
 
 
 def test_form_numbers_are_ascii_only() -> None:
-    from onenumber.inputs import ascii_digits, ascii_int
+    from core.inputs import ascii_digits, ascii_int
 
     assert ascii_int(" 42 ") == 42 and ascii_int("-5") == -5
     for bad in ("²", "--5", "10²⁰", "٣", "1e3", "", "1234567890"):

@@ -9,9 +9,9 @@ from joserfc.jwk import ECKey
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from idp.identifiers import license_id
-from idp.identifiers.exceptions import IdentifierError
-from onenumber.worklog.models import WorkLogEntry
+from core.worklog.models import WorkLogEntry
+from identifiers import license_id
+from identifiers.exceptions import IdentifierError
 from storage import S3BlobStore, collect_garbage
 from wallet.licenses import service as license_service
 from wallet.licenses.models import LicenseEvent

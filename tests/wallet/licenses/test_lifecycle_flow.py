@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from idp.identifiers import license_id
-from onenumber.worklog.models import WorkLogEntry
+from core.worklog.models import WorkLogEntry
+from identifiers import license_id
 from wallet.errors import InvalidPresentation, InvalidTransition
 from wallet.licenses import lifecycle, presentation, verification
 from wallet.licenses import service as license_service

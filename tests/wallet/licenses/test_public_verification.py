@@ -12,7 +12,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from sqlalchemy import Engine, select
 
-from onenumber.db import make_sessionmaker
+from core.db import make_sessionmaker
 from wallet.dependencies import Caller
 from wallet.errors import InvalidPresentation
 from wallet.licenses import grants, keys, lifecycle, presentation, verification

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from onenumber.worklog.models import WorkLogEntry
+from core.worklog.models import WorkLogEntry
 from wallet.catalog import service as catalog_service
 from wallet.services.models import ServiceItem, ServiceRequirement
 from wallet.services.router import router as services_router

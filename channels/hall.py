@@ -1,0 +1,189 @@
+"""Hall pages of a signed-in person: my licenses (cards, detail, sealed PDF, show QR), grants, access log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from channels.identity import Identity, current, hall_user
+from channels.pages import PageRoute
+from channels.rendering import csrf_ok, error_page, redirect, render, t_of
+from core import qr
+from core.db import DbInt, utcnow
+from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from wallet.catalog import service as catalog_service
+from wallet.dependencies import DELEGATION_PRESENT, DELEGATION_READ
+from wallet.errors import NotFound, WalletError
+from wallet.licenses import grants as grant_service
+from wallet.licenses import holder as holder_service
+from wallet.licenses import presentation as presentation_service
+from wallet.licenses import purposes as purpose_catalog
+from wallet.licenses import service as license_service
+from wallet.licenses import views as license_views
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+HallUser = Annotated[Identity, Depends(hall_user)]
+PRESENT_TTLS = (60, 300, 900)
+
+
+@router.get("/hall")
+async def home(request: Request) -> Response:
+    """The hall's front page: a welcome and sign-in, or my licenses at a glance."""
+    user = await current(request, "hall")
+    if user is None:
+        return render(request, "hall/welcome.html")
+    return redirect(request, "/hall/licenses", status_code=302)
+
+
+@router.get("/hall/licenses")
+def licenses(request: Request, user: HallUser, session: SessionDep, settings: SettingsDep) -> Response:
+    """My licenses (and those of the organisation I act for) as cards."""
+    rows = holder_service.list_licenses(session=session, caller=user.caller)
+    cards = [license_views.license_out(r, settings=settings, full_holder=True) for r in rows]
+    return render(request, "hall/licenses.html", cards=cards)
+
+
+@router.get("/hall/licenses/{identifier}")
+def license_detail(
+    identifier: str, request: Request, user: HallUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """One license: every field, its history, show (QR), download, grant."""
+    lic = holder_service.get_license(session=session, caller=user.caller, identifier=identifier)
+    out = license_views.license_out(lic, settings=settings, full_holder=True)
+    events = license_service.list_events(session=session, lic=lic)
+    departments = catalog_service.list_departments(session=session)
+    return render(
+        request,
+        "hall/license.html",
+        lic=out,
+        events=events,
+        departments=departments,
+        purposes=purpose_catalog.list_all(),
+        ttls=PRESENT_TTLS,
+    )
+
+
+@router.get("/hall/licenses/{identifier}/pdf")
+def license_pdf(
+    identifier: str, request: Request, user: HallUser, session: SessionDep, blob_store: BlobStoreDep
+) -> Response:
+    """The sealed original PDF."""
+    lic, data = holder_service.get_pdf(
+        session=session, blob_store=blob_store, caller=user.caller, identifier=identifier
+    )
+    name = lic.identifier.replace(".", "_") + ".pdf"
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+@router.post("/hall/licenses/{identifier}/present")
+def present(
+    identifier: str,
+    request: Request,
+    user: HallUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: Annotated[str | None, Form()] = None,
+    fields: Annotated[list[str] | None, Form()] = None,
+    ttl: Annotated[int, Form()] = 300,
+) -> Response:
+    """亮证: a short-lived signed token with only the chosen fields, shown as a QR code."""
+    t = t_of(request)
+    if not csrf_ok(request, csrf):
+        return error_page(request, t("err_csrf"), status_code=403)
+    lic = holder_service.get_license(
+        session=session,
+        caller=user.caller,
+        identifier=identifier,
+        action=DELEGATION_PRESENT,
+        log_as="present",
+    )
+    shown = presentation_service.present(
+        session=session,
+        settings=settings,
+        lic=lic,
+        fields=list(fields or []),
+        ttl=ttl if ttl in PRESENT_TTLS else 300,
+    )
+    session.commit()
+    link = presentation_service.verify_link(settings, shown.token)
+    return render(
+        request,
+        "hall/present.html",
+        lic=license_views.license_out(lic, settings=settings, full_holder=True),
+        link=link,
+        token=shown.token,
+        expires_at=shown.expires_at,
+        seconds=int((shown.expires_at - utcnow()).total_seconds()),
+        qr=qr.svg(link, label=t("qr_label_present")),
+        fields=list(fields or []),
+    )
+
+
+@router.post("/hall/licenses/{identifier}/grant")
+def grant(
+    identifier: str,
+    request: Request,
+    user: HallUser,
+    session: SessionDep,
+    csrf: Annotated[str | None, Form()] = None,
+    department: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    days: Annotated[int, Form()] = 30,
+) -> Response:
+    """用证授权: let a department use this license for a purpose (a code of the catalog) and a period."""
+    if not csrf_ok(request, csrf):
+        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if not 1 <= days <= 365:
+        raise WalletError("a grant lasts between 1 and 365 days", field="valid_until", code="grant_days")
+    holder_service.grant(
+        session=session,
+        caller=user.caller,
+        identifier=identifier,
+        grantee_kind="department",
+        grantee=department.strip().upper(),
+        purpose=purpose,
+        valid_until=utcnow() + timedelta(days=days),
+    )
+    session.commit()
+    return redirect(request, "/hall/grants")
+
+
+@router.get("/hall/grants")
+def grants(request: Request, user: HallUser, session: SessionDep) -> Response:
+    """Grants over my licenses and who read or verified them (access log)."""
+    hids = user.caller.holder_indexes(DELEGATION_READ)
+    rows = [
+        license_views.grant_out(g)
+        for g in grant_service.list_for_holders(session=session, holder_indexes=hids)
+    ]
+    log = grant_service.list_access(session=session, holder_indexes=hids, limit=200)
+    names = {d.credit_code: d.name for d in catalog_service.list_departments(session=session)}
+    return render(request, "hall/grants.html", grants=rows, log=log, dept_names=names)
+
+
+@router.post("/hall/grants/{grant_id}/withdraw")
+def withdraw(
+    grant_id: DbInt,
+    request: Request,
+    user: HallUser,
+    session: SessionDep,
+    csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Withdraw a grant; reads through it stop at once."""
+    if not csrf_ok(request, csrf):
+        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    row = grant_service.get(session=session, grant_id=grant_id)
+    from wallet.dependencies import DELEGATION_GRANT
+
+    if row is None or row.holder_index not in user.caller.holder_indexes(DELEGATION_GRANT):
+        raise NotFound("no such grant", field="grant_id", code="grant_not_found")
+    grant_service.withdraw(session=session, grant=row, actor=user.caller.actor)
+    session.commit()
+    return redirect(request, "/hall/grants")

@@ -1,6 +1,0 @@
-"""The tamper-evident work log (工作日志): append-only, hash-chained."""
-
-from onenumber.worklog.models import WorkLogEntry, WorkLogHead
-from onenumber.worklog.service import VerifyResult, append, contains_id_number, list_entries, seal, verify
-
-__all__ = ["WorkLogEntry", "WorkLogHead", "VerifyResult", "append", "contains_id_number", "list_entries", "seal", "verify"]

@@ -1,5 +1,0 @@
-"""Web channels of `wallet`: the online hall, counter console, kiosk, public verify page and admin pages."""
-
-from wallet.web.router import router
-
-__all__ = ["router"]
