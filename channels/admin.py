@@ -15,18 +15,20 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from channels import admin_forms
-from channels.i18n import pick
 from channels.identity import Identity, hall_user
 from channels.pages import PageRoute, human_message
-from channels.rendering import csrf_ok, error_page, lang_of, redirect, render, t_of
+from channels.rendering import lang_of, redirect, refuse_bad_csrf, render, t_of
 from core.deps import SessionDep
 from core.inputs import ascii_int
+from core.web.i18n import pick
+from core.web.security import declare_no_store
 from wallet.catalog import service as catalog_service
 from wallet.errors import Forbidden, NotFound, WalletError
 from wallet.services import service as items_service
 from wallet.services.schemas import ServiceItemIn
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+declare_no_store("/admin")
 
 
 async def admin_user(request: Request) -> Identity:
@@ -102,8 +104,8 @@ def department_edit(code: str, request: Request, user: AdminUser, session: Sessi
 @router.post("/admin/departments")
 def department_save(request: Request, user: AdminUser, session: SessionDep, form: Posted) -> Response:
     """Create or edit a department; a rejection is shown on the form, nothing is saved."""
-    if not csrf_ok(request, _text(form, "csrf")):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, _text(form, "csrf"))) is not None:
+        return refused
     values = {k: _text(form, k).strip() for k in ("credit_code", "name", "seal_purpose")}
     editing = _text(form, "editing") == "1"
     try:
@@ -182,8 +184,8 @@ def type_edit(code: str, request: Request, user: AdminUser, session: SessionDep)
 @router.post("/admin/types")
 def type_save(request: Request, user: AdminUser, session: SessionDep, form: Posted) -> Response:
     """Create or edit a license type; the JSON schema is checked by the catalog before anything is saved."""
-    if not csrf_ok(request, _text(form, "csrf")):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, _text(form, "csrf"))) is not None:
+        return refused
     lang = lang_of(request)
     values: dict[str, Any] = {k: _text(form, k).strip() for k in TYPE_FIELDS}
     values.update(years=_int(form, "years"), months=_int(form, "months"), field_schema=_text(form, "field_schema"))
@@ -257,8 +259,8 @@ def item_edit(code: str, request: Request, user: AdminUser, session: SessionDep)
 @router.post("/admin/items")
 def item_save(request: Request, user: AdminUser, session: SessionDep, form: Posted) -> Response:
     """Create or edit a service item; the catalog's own checks (e.g. no vague "其他材料") speak on the form."""
-    if not csrf_ok(request, _text(form, "csrf")):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, _text(form, "csrf"))) is not None:
+        return refused
     lang = lang_of(request)
     editing = _text(form, "editing") == "1"
     values: dict[str, Any] = {

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from channels.i18n import translator
 from channels.pages import human_message
+from channels.rendering import translator
 from wallet.services.models import ServiceItem, ServiceRequirement
 from wallet.services.schemas import ServiceItemIn
 

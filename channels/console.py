@@ -12,13 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from channels.hall_apply import _apply_render, parse_answers, requirement_names
-from channels.i18n import pick
 from channels.identity import Identity, hall_user
 from channels.pages import PageRoute, human_message
-from channels.rendering import csrf_ok, error_page, lang_of, redirect, render, settings_of, t_of
+from channels.rendering import lang_of, redirect, refuse_bad_csrf, render, settings_of, t_of
 from core.crypto import holder_index
 from core.db import utcnow
 from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.web.i18n import pick
+from core.web.security import declare_no_store
 from identifiers import ric, uscc
 from identifiers.exceptions import IdentifierError
 from wallet.applications import materials, queue, resolve, review, views
@@ -32,6 +33,7 @@ from wallet.licenses import service as license_service
 from wallet.services import service as items_service
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+declare_no_store("/console")
 
 
 async def staff_user(request: Request) -> Identity:
@@ -84,8 +86,8 @@ def find_person(
 ) -> Response:
     """The person at the window: only after the clerk confirms the ID document was checked in person."""
     t = t_of(request)
-    if not csrf_ok(request, csrf):
-        return error_page(request, t("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     if "counter" not in user.caller.roles:
         raise Forbidden("finding a person needs the counter role", code="staff_only")
     if confirmed != "yes":
@@ -107,20 +109,15 @@ def find_person(
         if lic.status != "superseded"
     ]
     now = utcnow()
-    for lic in licenses:
-        grant_service.add_entry(
-            session,
-            grant_service.access_entry(
-                lic=lic,
-                accessor=user.caller.actor,
-                accessor_label=f"{user.name}（窗口）",
-                action="read",
-                channel="counter",
-                purpose="identity checked in person",
-                now=now,
-            ),
-        )
-    session.commit()
+    grant_service.log_reads(
+        session=session,
+        licenses=licenses,
+        accessor=user.caller.actor,
+        accessor_label=f"{user.name}（窗口）",
+        channel="counter",
+        purpose="identity checked in person",
+        now=now,
+    )
     items = [
         i
         for i in items_service.list_items(session=session)
@@ -152,8 +149,8 @@ def prepare(
     item: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The walk-in applicant's requirements, resolved from their wallet by number."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     row = items_service.require_item(session=session, code=item, field="item")
     applicant = walk_in(user.caller, row, number=number, name=name, settings=settings)
     prep = resolve.prepare(session=session, item=row, applicant=applicant, now=utcnow())
@@ -172,8 +169,8 @@ async def submit(request: Request, user: StaffUser) -> Response:
     """Take the walk-in application: checked originals are stored with trust B, then accepted at once."""
     form = await request.form()
     csrf = form.get("csrf")
-    if not csrf_ok(request, csrf if isinstance(csrf, str) else None):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf if isinstance(csrf, str) else None)) is not None:
+        return refused
     settings = settings_of(request)
     uploads: dict[str, tuple[bytes, str, str]] = {}
     for key, value in form.multi_items():
@@ -266,8 +263,8 @@ def accept(
     serial: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """受理 an online application that needs a visit (originals checked at the window)."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     app = app_service.require_for_counter(session=session, serial=serial.strip(), caller=user.caller)
     app_service.accept(session=session, app=app, actor=user.caller.actor, role="counter", now=utcnow())
     session.commit()
@@ -335,8 +332,8 @@ def decide(
 ) -> Response:
     """Approve (an approver's approval concludes and seals), reject with reasons, or ask for a supplement
     listing, at once, the requirements to provide again and any further notes."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     lines = [r.strip() for r in reasons.splitlines() if r.strip()]
     items: list[dict[str, str | None]] = []
     if decision == "supplement":

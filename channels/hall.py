@@ -10,12 +10,13 @@ from fastapi.responses import Response
 
 from channels.identity import Identity, current, hall_user
 from channels.pages import PageRoute
-from channels.rendering import csrf_ok, error_page, redirect, render, t_of
-from core import qr
+from channels.rendering import redirect, refuse_bad_csrf, render, t_of
 from core.db import DbInt, utcnow
 from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.web import qr
+from core.web.security import declare_no_store
 from wallet.catalog import service as catalog_service
-from wallet.dependencies import DELEGATION_PRESENT, DELEGATION_READ
+from wallet.dependencies import DELEGATION_GRANT, DELEGATION_PRESENT, DELEGATION_READ
 from wallet.errors import NotFound, WalletError
 from wallet.licenses import grants as grant_service
 from wallet.licenses import holder as holder_service
@@ -25,6 +26,7 @@ from wallet.licenses import service as license_service
 from wallet.licenses import views as license_views
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+declare_no_store("/hall")
 HallUser = Annotated[Identity, Depends(hall_user)]
 PRESENT_TTLS = (60, 300, 900)
 
@@ -95,8 +97,8 @@ def present(
 ) -> Response:
     """亮证: a short-lived signed token with only the chosen fields, shown as a QR code."""
     t = t_of(request)
-    if not csrf_ok(request, csrf):
-        return error_page(request, t("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     lic = holder_service.get_license(
         session=session,
         caller=user.caller,
@@ -138,8 +140,8 @@ def grant(
     days: Annotated[int, Form()] = 30,
 ) -> Response:
     """用证授权: let a department use this license for a purpose (a code of the catalog) and a period."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     if not 1 <= days <= 365:
         raise WalletError("a grant lasts between 1 and 365 days", field="valid_until", code="grant_days")
     holder_service.grant(
@@ -177,11 +179,9 @@ def withdraw(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Withdraw a grant; reads through it stop at once."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     row = grant_service.get(session=session, grant_id=grant_id)
-    from wallet.dependencies import DELEGATION_GRANT
-
     if row is None or row.holder_index not in user.caller.holder_indexes(DELEGATION_GRANT):
         raise NotFound("no such grant", field="grant_id", code="grant_not_found")
     grant_service.withdraw(session=session, grant=row, actor=user.caller.actor)

@@ -12,12 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from channels.hall_apply import parse_answers, requirement_names
-from channels.i18n import pick
 from channels.identity import Identity, hall_user
 from channels.pages import PageRoute, human_message
-from channels.rendering import csrf_ok, error_page, lang_of, redirect, render, settings_of, t_of
+from channels.rendering import lang_of, redirect, refuse_bad_csrf, render, settings_of, t_of
 from core.db import DbInt, utcnow
 from core.deps import SessionDep
+from core.web.i18n import pick
+from core.web.security import declare_no_store
 from wallet.applications import appointments, feedback, materials, progress, resolve, review, views
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller
@@ -25,6 +26,7 @@ from wallet.applications.exceptions import ApplicationNotFound, MaterialsMissing
 from wallet.errors import Forbidden, NotFound, WalletError
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+declare_no_store("/hall")
 HallUser = Annotated[Identity, Depends(hall_user)]
 SLOT_DAYS = 14  # how far ahead the booking form offers slots
 NOTICES = ("submitted", "supplemented", "booked", "cancelled")
@@ -131,8 +133,8 @@ async def supplement(serial: str, request: Request, user: HallUser) -> Response:
     """补正: upload and fill exactly what the request listed, then hand the application back for review."""
     form = await request.form()
     csrf = form.get("csrf")
-    if not csrf_ok(request, csrf if isinstance(csrf, str) else None):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf if isinstance(csrf, str) else None)) is not None:
+        return refused
     limit = settings_of(request).upload_limit_bytes
     uploads: dict[str, tuple[bytes, str, str]] = {}
     for name, value in form.multi_items():
@@ -199,8 +201,8 @@ def book(
     slot_id: Annotated[DbInt, Form()] = 0,
 ) -> Response:
     """预约办理: book a free slot at the chosen centre and show it on the application."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
     if not app.item.needs_visit:
         raise NotFound("this item needs no counter visit", field="serial", code="no_visit_needed")
@@ -226,8 +228,8 @@ def cancel(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Cancel the application's booking; its place is freed."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
     shown = appointments.for_application(session=session, app=app)
     if shown is None:

@@ -8,15 +8,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from channels.i18n import pick
 from channels.identity import Identity, hall_user
 from channels.pages import PageRoute, human_message
-from channels.rendering import csrf_ok, error_page, lang_of, redirect, render, settings_of, t_of
+from channels.rendering import lang_of, redirect, refuse_bad_csrf, render, settings_of, t_of
 from core.db import utcnow
 from core.deps import BlobStoreDep, SessionDep, SettingsDep
 from core.inputs import ascii_digits, ascii_int
+from core.web.i18n import pick
+from core.web.security import declare_no_store
 from wallet.applications import feedback, materials, resolve, review
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller
@@ -25,6 +27,7 @@ from wallet.errors import NotFound, WalletError
 from wallet.services import service as items_service
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+declare_no_store("/hall")
 HallUser = Annotated[Identity, Depends(hall_user)]
 
 
@@ -41,8 +44,7 @@ def guide(
 ) -> Response:
     """The service guide (办事指南) and the way in to applying."""
     item = items_service.require_item(session=session, code=code)
-    lang = "en" if lang_of(request) == "en" else "zh"
-    data = items_service.guide(session=session, item=item, base_url=settings.issuer, lang=lang)
+    data = items_service.guide(session=session, item=item, base_url=settings.issuer, lang=lang_of(request))
     return render(request, "hall/guide.html", g=data, item=item, pick=pick)
 
 
@@ -118,16 +120,14 @@ async def apply_submit(code: str, request: Request, user: HallUser) -> Response:
     """Upload what was attached, then submit; if anything is still missing, say all of it at once."""
     form = await request.form()
     csrf = form.get("csrf")
-    if not csrf_ok(request, csrf if isinstance(csrf, str) else None):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf if isinstance(csrf, str) else None)) is not None:
+        return refused
     uploads: dict[str, tuple[bytes, str, str]] = {}
     settings = settings_of(request)
     for name, value in form.multi_items():
         if name.startswith("doc__") and isinstance(value, UploadFile) and value.filename:
             data = await value.read(settings.upload_limit_bytes + 1)
             uploads[name.removeprefix("doc__")] = (data, value.content_type or "", value.filename)
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_apply_sync, request, user, code, form, uploads)
 
 
@@ -230,8 +230,8 @@ def rate(
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """好差评: one rating per concluded application."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
     feedback.rate(session=session, caller=user.caller, app=app, score=score, comment=comment)
     session.commit()

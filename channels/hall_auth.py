@@ -12,25 +12,26 @@ from channels import identity, oidc
 from channels import sessions as web_sessions
 from channels.pages import PageRoute
 from channels.rendering import (
-    csrf_ok,
     error_page,
     lang_of,
     redirect,
+    refuse_bad_csrf,
     renew_csrf,
     set_cookie,
     settings_of,
     t_of,
 )
+from core.web.pages import safe_next
+from core.web.security import declare_no_store
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+declare_no_store("/hall")
 CHANNEL = "hall"
 
 
-def safe_next(value: str | None, default: str = "/hall") -> str:
-    """A local path to return to after login (never another site)."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
+def return_path(value: str | None) -> str:
+    """A local path to return to after login (never another site), else the hall's front page."""
+    return safe_next(value) or "/hall"
 
 
 def _start_flow(request: Request, next_path: str) -> tuple[str, str | None]:
@@ -64,14 +65,14 @@ def _with_cookie(request: Request, location: str, cookie: str | None) -> Respons
 @router.get("/hall/login", name="hall_login")
 def login(request: Request, next: str | None = None) -> Response:
     """Start the OpenID Connect code flow (PKCE S256) at our idp."""
-    url, cookie = _start_flow(request, safe_next(next))
+    url, cookie = _start_flow(request, return_path(next))
     return _with_cookie(request, url, cookie)
 
 
 @router.get("/hall/switch")
 def switch(request: Request, next: str | None = None) -> Response:
     """Act as myself or for an organisation: the idp asks, then re-authorizes the hall with the choice."""
-    url, cookie = _start_flow(request, safe_next(next))
+    url, cookie = _start_flow(request, return_path(next))
     return _with_cookie(request, "/login/select?" + urlencode({"next": url}), cookie)
 
 
@@ -111,15 +112,15 @@ async def callback(
 
     new_cookie = await run_in_threadpool(store)
     renew_csrf(request)
-    return _with_cookie(request, safe_next(flow_data.get("next")), new_cookie)
+    return _with_cookie(request, return_path(flow_data.get("next")), new_cookie)
 
 
 @router.post("/hall/logout")
 async def logout(request: Request, csrf: str | None = Form(None)) -> Response:
     """End the hall session, revoke its refresh token and end the idp session too (single logout)."""
     settings = settings_of(request)
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     current = await identity.current(request, CHANNEL)
     target = "/hall"
     if current is not None:

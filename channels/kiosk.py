@@ -18,13 +18,15 @@ from channels import identity, oidc
 from channels import sessions as web_sessions
 from channels.identity import Identity, kiosk_user
 from channels.pages import PageRoute
-from channels.rendering import csrf_ok, error_page, finish, redirect, render, set_cookie, settings_of, t_of
-from core import qr
+from channels.rendering import finish, redirect, refuse_bad_csrf, render, set_cookie, settings_of, t_of
 from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.web import qr
+from core.web.security import declare_no_store
 from wallet.licenses import holder as holder_service
 from wallet.licenses import views as license_views
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+declare_no_store("/kiosk")
 CHANNEL = "kiosk"
 KioskUser = Annotated[Identity, Depends(kiosk_user)]
 MIN_PAGE_IDLE = 3  # seconds: long enough to read that the page is about to log out
@@ -56,8 +58,8 @@ async def welcome(request: Request) -> Response:
 @router.post("/kiosk/start")
 async def start(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
     """Ask the idp for a device code; remember it in a fresh kiosk session."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     settings = settings_of(request)
     grant = await oidc.device_authorization(request, settings)
     data: dict[str, Any] = {
@@ -182,8 +184,8 @@ def license_pdf(identifier: str, request: Request, user: KioskUser, session: Ses
 @router.post("/kiosk/logout")
 async def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
     """End the kiosk session at once (the idle timer posts this too)."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     state = await run_in_threadpool(_load, request)
     if state is not None:
         token = state.data.get("access_token")

@@ -1,4 +1,4 @@
-"""Texts of the supplement, appointment and admin forms, zh-CN first, English second (see i18n.py)."""
+"""Texts of the supplement, appointment and admin forms, zh-CN first, English second (see messages.py)."""
 
 from __future__ import annotations
 

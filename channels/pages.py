@@ -11,10 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from channels.i18n import translator
 from channels.identity import LoginRequired
 from channels.messages import MESSAGES
-from channels.rendering import error_page, lang_of, redirect
+from channels.rendering import error_page, lang_of, redirect, translator
 from idp.errors import IdpError
 from signing.errors import SigningError
 from storage import StorageError

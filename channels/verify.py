@@ -10,18 +10,16 @@ from fastapi.responses import Response
 
 from channels import lookups
 from channels.pages import PageRoute, human_message
-from channels.rendering import csrf_ok, error_page, lang_of, render, t_of
+from channels.rendering import lang_of, refuse_bad_csrf, render, t_of
 from core.db import autocommit
 from core.deps import SessionDep, SettingsDep
+from core.web.security import declare_no_store
 from signing.workers import WorkersBusy
 from wallet.errors import WalletError
 from wallet.licenses import verification
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-_BUSY = (
-    "核验服务繁忙，请稍等片刻后重新上传。",
-    "Verification is busy right now; please upload the file again in a moment.",
-)
+declare_no_store("/verify")
 
 
 def token_from(text: str) -> str:
@@ -77,8 +75,8 @@ def verify_form(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """A typed or pasted presentation code (or the whole link)."""
-    if not csrf_ok(request, csrf):
-        return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     if not token.strip():
         return render(request, "verify.html", status_code=422, error=t_of(request)("err_token_empty"))
     return _check(request, session, token_from(token), "web")
@@ -94,8 +92,8 @@ def verify_pdf(
 ) -> Response:
     """An uploaded PDF: seal check by signing/, then the registry (license original or application result)."""
     t = t_of(request)
-    if not csrf_ok(request, csrf):
-        return error_page(request, t("err_csrf"), status_code=403)
+    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+        return refused
     data = file.file.read(settings.upload_limit_bytes + 1)
     if not data:
         return render(request, "verify.html", status_code=422, error=t("err_file_empty"))
@@ -104,7 +102,7 @@ def verify_pdf(
     try:
         report = verification.verify_pdf(session=session, pdf=data)
     except WorkersBusy as exc:
-        busy = render(request, "verify.html", status_code=503, error=_BUSY[lang_of(request) == "en"])
+        busy = render(request, "verify.html", status_code=503, error=t("err_verify_busy"))
         busy.headers.update(exc.headers)
         return busy
     result_doc = None

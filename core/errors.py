@@ -8,25 +8,17 @@ import math
 import secrets
 import traceback
 from html import escape
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from core.security import scrub
+from core.web.security import scrub
+from core.wire import WireError as WireError  # the base the handler below renders; its own light module
 
 log = logging.getLogger("core.errors")
-
-
-@runtime_checkable
-class WireError(Protocol):
-    """What each package's base error (IdpError, WalletError, SigningError, StorageError) provides."""
-
-    code: str
-    status_code: int
-    field: str | None
 
 
 class EchoJSONResponse(JSONResponse):
@@ -111,7 +103,7 @@ def wants_page(request: Request) -> bool:
 async def server_error_handler(request: Request, exc: Exception) -> Response:
     """The last resort for an exception nothing else handled: 500 in the platform's shape (a human page for
     a browser), never Starlette's ``text/plain`` "Internal Server Error". The traceback is logged through
-    the scrubbing log factory (core/security.py), so ID numbers and secrets in it are masked; the
+    the scrubbing log factory (core/web/security.py), so ID numbers and secrets in it are masked; the
     reference in the answer finds it in the log."""
     ref = secrets.token_hex(6)
     trace = "".join(traceback.format_exception(exc))

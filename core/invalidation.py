@@ -51,7 +51,7 @@ class _Listener:
         self.thread.start()
 
     def _run(self) -> None:
-        import psycopg
+        import psycopg  # lazily: the driver (~115 ms) only where a listener runs, i.e. on PostgreSQL
 
         first = True
         delay = RECONNECT_S

@@ -2,10 +2,12 @@
 organisation code (GB 11714), e-license identifier (GB/T 36904) and their check systems.
 
 Each module has ``compact``, ``validate``, ``is_valid``, ``format`` and ``mask``; errors subclass
-:class:`IdentifierError` (a ``ValueError``) and name the failed ``rule``.
+:class:`IdentifierError` (a ``ValueError``) and name the failed ``rule``. Which kind of party a number
+names (a person's resident ID or an organisation's credit code) is decided in one place, :mod:`kinds`:
+:func:`classify`, :func:`mask`, :func:`validate_as` and :class:`Kind`.
 """
 
-from identifiers import areas, iso7064, license_id, orgcode, ric, uscc
+from identifiers import areas, iso7064, kinds, license_id, orgcode, ric, uscc
 from identifiers.exceptions import (
     IdentifierError,
     InvalidChecksum,
@@ -13,6 +15,7 @@ from identifiers.exceptions import (
     InvalidFormat,
     InvalidLength,
 )
+from identifiers.kinds import Kind, classify, mask, validate_as
 
 __all__ = [
     "IdentifierError",
@@ -20,10 +23,15 @@ __all__ = [
     "InvalidComponent",
     "InvalidFormat",
     "InvalidLength",
+    "Kind",
     "areas",
+    "classify",
     "iso7064",
+    "kinds",
     "license_id",
+    "mask",
     "orgcode",
     "ric",
     "uscc",
+    "validate_as",
 ]

@@ -12,23 +12,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.settings import Settings
+from core.cli import cli_session
+from core.settings import Settings, get_settings
 from idp.errors import IdpError
+from idp.keys import service as key_service
+from idp.oauth import clients as client_service
+from idp.parties import service as party_service
+from idp.parties.passwords import check_strength, hash_password
 
 
 @contextmanager
 def _session() -> Iterator[tuple[Session, Settings]]:
-    from core.db import make_engine, make_sessionmaker
-    from core.settings import get_settings
-
+    """The shared command-line session (core/cli.py), committed when the command succeeds, with its settings."""
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            yield session, settings
-            session.commit()
-    finally:
-        engine.dispose()
+    with cli_session(settings, commit=True) as session:
+        yield session, settings
 
 
 def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -48,11 +46,9 @@ def _split(value: str | None) -> list[str] | None:
 
 @_guard
 def _clients(args: argparse.Namespace) -> int:
-    from idp.oauth import clients as service
-
     with _session() as (session, settings):
         if args.clients_command == "add":
-            row, secret = service.create(
+            row, secret = client_service.create(
                 session=session,
                 settings=settings,
                 client_id=args.client_id,
@@ -84,7 +80,7 @@ def _clients(args: argparse.Namespace) -> int:
                     "department": r.department_code,
                     "id_token_alg": r.id_token_signed_response_alg,
                 }
-                for r in service.list_all(session=session)
+                for r in client_service.list_all(session=session)
             ]
             if args.json:
                 print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -93,41 +89,36 @@ def _clients(args: argparse.Namespace) -> int:
                     state = " DISABLED" if r["disabled"] else ""
                     print(f"{r['client_id']:<20} {r['kind']:<10} {' '.join(r['grant_types'])}{state}")
         elif args.clients_command == "rotate-secret":
-            secret = service.rotate_secret(session=session, settings=settings, client_id=args.client_id)
+            secret = client_service.rotate_secret(session=session, settings=settings, client_id=args.client_id)
             print(f"new client secret for {args.client_id} (shown once): {secret}")
         elif args.clients_command == "disable":
-            service.disable(session=session, client_id=args.client_id)
+            client_service.disable(session=session, client_id=args.client_id)
             print(f"client {args.client_id} disabled")
     return 0
 
 
 @_guard
 def _keys(args: argparse.Namespace) -> int:
-    from idp.keys import service
-
     with _session() as (session, settings):
         if args.keys_command == "rotate":
-            for alg in args.alg or list(service.ALGORITHMS):
-                row = service.rotate(session=session, settings=settings, alg=alg)
+            for alg in args.alg or list(key_service.ALGORITHMS):
+                row = key_service.rotate(session=session, settings=settings, alg=alg)
                 print(f"{alg}: new active key {row.kid}; previous key stays in JWKS until its tokens expire")
         elif args.keys_command == "check":
-            rotated = service.scheduled_rotation(session=session, settings=settings)
+            rotated = key_service.scheduled_rotation(session=session, settings=settings)
             print("rotated: " + (", ".join(rotated) if rotated else "nothing due"))
     return 0
 
 
 @_guard
 def _persons(args: argparse.Namespace) -> int:
-    from idp.parties import service
-    from idp.parties.passwords import check_strength, hash_password
-
     with _session() as (session, settings):
         password = args.password or getpass.getpass("password: ")
         rule = check_strength(password)
         if rule:
             print(f"error: password rejected ({rule})", file=sys.stderr)
             return 2
-        person = service.create(
+        person = party_service.create(
             session=session,
             settings=settings,
             number=args.number,
@@ -138,7 +129,7 @@ def _persons(args: argparse.Namespace) -> int:
         )
         for role in _split(args.roles) or []:
             kind, _, dept = role.partition(":")
-            service.grant_role(session=session, person=person, role=kind, department_code=dept or None)
+            party_service.grant_role(session=session, person=person, role=kind, department_code=dept or None)
         print(f"person {person.name} registered (sub {person.sub})")
     return 0
 

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
+from core.wire import WireError
 
-class IdpError(Exception):
-    """Base error of `idp`; rendered as ``{"error": code, "detail": message, "field": field}``."""
+
+class IdpError(WireError):
+    """Base error of `idp`; rendered as ``{"error": code, "detail": message, "field": field}``
+    (constructor and wire shape: :class:`core.wire.WireError`)."""
 
     code = "invalid_request"
     status_code = 400
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        code: str | None = None,
-        status_code: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.field = field
-        if code is not None:
-            self.code = code
-        if status_code is not None:
-            self.status_code = status_code
 
 
 class InvalidToken(IdpError):

@@ -1,11 +1,8 @@
-"""A small dictionary-based i18n for the idp pages: zh-CN by default, English via ?lang=en or cookie."""
+"""Texts of the idp pages, zh-CN first, English second (the lookup and the language codes: core/web/i18n.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-LANGS = ("zh-CN", "en")
-LANG_COOKIE = "lang"
+from core.web import i18n
 
 MESSAGES: dict[str, dict[str, str]] = {
     "brand": {"zh-CN": "一号通 统一身份认证", "en": "OneNumber sign-in"},
@@ -199,29 +196,11 @@ RULES: dict[str, dict[str, str]] = {
 }
 
 
-def pick_lang(query_lang: str | None, cookie_lang: str | None, accept: str | None = None) -> str:
-    """``?lang=`` wins, then the cookie; zh-CN otherwise."""
-    for value in (query_lang, cookie_lang):
-        if value:
-            if value.lower().startswith("en"):
-                return "en"
-            if value.lower().startswith("zh"):
-                return "zh-CN"
-    return "zh-CN"
-
-
-def translator(lang: str) -> Callable[..., str]:
-    """``t(key, **values)`` for ``lang`` (falls back to zh-CN, then to the key)."""
-
-    def t(key: str, **values: str) -> str:
-        entry = MESSAGES.get(key)
-        text = (entry.get(lang) or entry.get("zh-CN") or key) if entry else key
-        return text.format(**values) if values else text
-
-    return t
+def translator(lang: str) -> i18n.Translator:
+    """``t(key, **values)`` of the idp's texts in ``lang`` (falls back to zh-CN, then to the key)."""
+    return i18n.translator(MESSAGES, lang)
 
 
 def rule_text(rule: str | None, lang: str) -> str:
     """Human wording of a broken field rule."""
-    entry = RULES.get(rule or "format", RULES["format"])
-    return entry.get(lang, entry["zh-CN"])
+    return i18n.text(RULES.get(rule or "format", RULES["format"]), lang)

@@ -6,7 +6,7 @@ database each time was a fifth of introspection's cost. Each process keeps inste
 - the set of revoked access-token ``jti`` values that have not expired yet (revocations live only until the
   token would have expired, so the set stays small), reloaded with one query at most every ``REFRESH_S``;
 - for each SSO session a token names, when it was last confirmed live; it is checked again once that is
-  more than ``REFRESH_S`` old.
+  more than ``REFRESH_S`` old (a :class:`core.rowcache.TtlMap` in the view of each database).
 
 A revocation made in this process is seen at once (SQLAlchemy mapper events at flush add the jti or the
 ended session to every view, before the revoking request even answers). On PostgreSQL the same events
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +26,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from core import invalidation
+from core.rowcache import PerEngine, TtlMap, engine_of
 from idp.oauth.models import AccessToken, SsoSession
 
 REFRESH_S = 1.0
@@ -40,12 +40,14 @@ class _View:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()  # held by the one thread reloading
-        self.local_lock = threading.Lock()  # guards local_jtis, ended_sids and live_sids
+        self.local_lock = threading.Lock()  # guards local_jtis and ended_sids
         self.loaded_at: float | None = None
         self.jtis: frozenset[str] = frozenset()
         self.local_jtis: dict[str, float] = {}  # jti -> monotonic time its revocation was flushed here
         self.ended_sids: dict[str, float] = {}  # sid -> monotonic time its end was flushed here
-        self.live_sids: dict[str, float] = {}  # sid -> monotonic time it was last confirmed live
+        # sids confirmed live in the last REFRESH_S; an ended session is dropped (and a confirmation read
+        # while it ended is not kept: the map's generation)
+        self.live_sids: TtlMap[str, bool] = TtlMap(REFRESH_S)
 
     def refresh(self, session: Session, now: float) -> None:
         """Reload the revoked jtis if the last load is older than REFRESH_S (one thread reloads)."""
@@ -64,28 +66,21 @@ class _View:
             with self.local_lock:
                 self.local_jtis = {j: t for j, t in self.local_jtis.items() if t > cutoff}
                 self.ended_sids = {s: t for s, t in self.ended_sids.items() if t > cutoff}
-                self.live_sids = {s: t for s, t in self.live_sids.items() if started - t < REFRESH_S}
                 self.jtis = frozenset(rows).union(self.local_jtis)
+            self.live_sids.prune()
             self.loaded_at = started
         finally:
             self.lock.release()
 
 
-_views_lock = threading.Lock()
-_views: weakref.WeakKeyDictionary[Engine, _View] = weakref.WeakKeyDictionary()
-
-
-def _view(session: Session) -> _View:
-    bind = session.get_bind()
-    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
-    view = _views.get(engine)
-    if view is None:
-        with _views_lock:
-            view = _views.get(engine)
-            if view is None:
-                view = _views[engine] = _View()
-                _listen(engine, view)
+def _new_view(engine: Engine) -> _View:
+    """The view of ``engine``'s revocations, listening for those published by other processes."""
+    view = _View()
+    _listen(engine, view)
     return view
+
+
+_views: PerEngine[_View] = PerEngine(_new_view)
 
 
 def _listen(engine: Engine, view: _View) -> None:
@@ -97,11 +92,10 @@ def _listen(engine: Engine, view: _View) -> None:
     def ended(sid: str) -> None:
         with view.local_lock:
             view.ended_sids[sid] = time.monotonic()
-            view.live_sids.pop(sid, None)
+        view.live_sids.invalidate(sid)
 
     def reset() -> None:  # notifications may have been missed while the listener was away
-        with view.local_lock:
-            view.live_sids.clear()
+        view.live_sids.invalidate()
         view.loaded_at = None
 
     invalidation.subscribe(engine, "jti", revoked, on_reset=reset)
@@ -110,7 +104,7 @@ def _listen(engine: Engine, view: _View) -> None:
 
 def is_fresh(engine: Engine) -> bool:
     """True when this process's view of ``engine`` needs no reload now (see :func:`is_revoked`)."""
-    view = _views.get(engine)
+    view = _views.peek(engine)
     return view is not None and view.loaded_at is not None and time.monotonic() - view.loaded_at < REFRESH_S
 
 
@@ -119,9 +113,8 @@ def is_revoked(*, session: Session, claims: dict[str, Any]) -> bool:
     jti = claims.get("jti")
     if not isinstance(jti, str):
         return True
-    view = _view(session)
-    now = time.monotonic()
-    view.refresh(session, now)
+    view = _views.get(engine_of(session))
+    view.refresh(session, time.monotonic())
     if jti in view.jtis or jti in view.local_jtis:
         return True
     sid = claims.get("sid")
@@ -129,21 +122,16 @@ def is_revoked(*, session: Session, claims: dict[str, Any]) -> bool:
         return False
     if sid in view.ended_sids:
         return True
-    confirmed = view.live_sids.get(sid)
-    if confirmed is not None and now - confirmed < REFRESH_S:
-        return False
-    row = session.get(SsoSession, sid)
-    if row is None or row.revoked_at is not None:
-        return True
-    with view.local_lock:
-        if sid not in view.ended_sids:  # not ended here while we were reading
-            view.live_sids[sid] = now
-    return False
+
+    def live() -> bool | None:
+        row = session.get(SsoSession, sid)
+        return True if row is not None and row.revoked_at is None else None
+
+    return view.live_sids.get(sid, live) is None
 
 
 def _all_views() -> list[_View]:
-    with _views_lock:
-        return list(_views.values())
+    return _views.values()
 
 
 def _on_access_token_insert(_mapper: Any, connection: Any, target: AccessToken) -> None:
@@ -159,7 +147,7 @@ def _end_session(sid: str) -> None:
     for view in _all_views():
         with view.local_lock:
             view.ended_sids[sid] = now
-            view.live_sids.pop(sid, None)
+        view.live_sids.invalidate(sid)
 
 
 def _on_session_change(_mapper: Any, connection: Any, target: SsoSession) -> None:

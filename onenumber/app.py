@@ -7,7 +7,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -16,11 +15,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from channels import router as channels_router
 from core import worklog
 from core.bodylimit import BodyLimitMiddleware
-from core.crypto import blind_index
 from core.db import make_engine, make_sessionmaker
 from core.errors import (
+    WireError,
     data_error_handler,
     database_unavailable_handler,
     document_errors,
@@ -31,22 +31,25 @@ from core.errors import (
     wire_error_handler,
 )
 from core.ratelimit import RateLimitMiddleware
-from core.security import SecurityHeadersMiddleware, install_log_redaction
 from core.settings import Settings, get_settings
+from core.web.security import SecurityHeadersMiddleware, install_log_redaction
+from idp.proofing.router import router as proofing_router
+from idp.router import hot_router as idp_hot_router
+from idp.router import router as idp_router
+from idp.tokens import make_token_verifier
 from onenumber import purge
+from onenumber.blobs import open_blob_store
 from onenumber.blobs import router as blobs_router
 from onenumber.health import router as health_router
+from signing.router import router as signing_router
+from signing.settings import SigningSettings
+from signing.workers import configure_shared_pool, shutdown_shared_pool
+from wallet.router import hot_router as wallet_hot_router
+from wallet.router import router as wallet_router
+
+__all__ = ["create_app", "open_blob_store"]
 
 log = logging.getLogger("onenumber")
-
-
-def open_blob_store(settings: Settings) -> Any:
-    """The blob store named by ``ONENUMBER_STORAGE_URL``."""
-    from storage import open_store
-
-    presign_secret = blind_index("presign", master_key=settings.secret_key, context="storage.presign")
-    return open_store(settings.storage_url, access_key=settings.s3_access_key,
-                      secret_key=settings.s3_secret_key, presign_secret=presign_secret)
 
 
 async def _seal_work_log(app: FastAPI, interval: float) -> None:
@@ -91,8 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await task
         # PDF verification workers (signing/workers.py, started on first use): queued files finish, then
         # the processes exit; without waiting here, so shutdown does not stall on a slow file.
-        from signing.workers import shutdown_shared_pool
-
         shutdown_shared_pool(wait=False)
         engine.dispose()
 
@@ -106,25 +107,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.blob_store = open_blob_store(settings)
-
-    from idp.errors import IdpError
-    from idp.tokens import make_token_verifier
-    from signing.errors import SigningError
-    from storage import StorageError
-    from wallet.errors import WalletError
-
+    configure_shared_pool(SigningSettings())  # signing's PDF worker pool: ONENUMBER_VERIFY_*
     app.state.token_verifier = make_token_verifier(app.state, settings)
-    for base in (IdpError, WalletError, SigningError, StorageError):
-        app.add_exception_handler(base, wire_error_handler)
 
-    from channels import router as channels_router
-    from idp.proofing.router import router as proofing_router
-    from idp.router import hot_router as idp_hot_router
-    from idp.router import router as idp_router
-    from signing.router import router as signing_router
-    from wallet.router import hot_router as wallet_hot_router
-    from wallet.router import router as wallet_router
-
+    app.add_exception_handler(WireError, wire_error_handler)  # IdpError, WalletError, SigningError, StorageError
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(UnicodeEncodeError, unicode_error_handler)

@@ -18,12 +18,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Connection, Date, LargeBinary, Table, bindparam, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
+import onenumber.models  # noqa: F401  (registers every table)
 from core.crypto import key_id
 from core.db import Base, UTCDateTime, make_engine, utcnow
 from core.settings import Settings
+from onenumber import migrations
+from storage import StorageError
+from wallet.blobs import referenced_blob_keys
 
 FORMAT = "onenumber-backup/1"
 MANIFEST = "manifest.json"
@@ -36,8 +41,6 @@ class BackupError(Exception):
 
 def tables() -> list[Table]:
     """Every table of the platform, parents before children."""
-    import onenumber.models  # noqa: F401  (registers every table)
-
     return list(Base.metadata.sorted_tables)
 
 
@@ -79,11 +82,7 @@ def _revision(conn: Connection) -> str | None:
 
 
 def _head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
-    from onenumber.migrations import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    return ScriptDirectory.from_config(migrations.alembic_config("sqlite://")).get_current_head()
 
 
 def _snapshot(conn: Connection) -> None:
@@ -96,8 +95,6 @@ def _snapshot(conn: Connection) -> None:
 
 def backup(*, settings: Settings, blob_store: Any, directory: str | Path) -> dict[str, Any]:
     """Write a backup of the database and its blobs into ``directory`` (new or empty); return the manifest."""
-    from wallet.blobs import referenced_blob_keys
-
     root = Path(directory)
     if root.exists() and any(root.iterdir()):
         raise BackupError(f"{root} is not empty; a backup goes into a new directory")
@@ -125,8 +122,6 @@ def backup(*, settings: Settings, blob_store: Any, directory: str | Path) -> dic
     finally:
         engine.dispose()
     blobs: dict[str, dict[str, Any]] = {}
-    from storage import StorageError
-
     for key in keys:
         try:
             data = blob_store.get(key)  # the store re-checks the SHA-256
@@ -211,8 +206,6 @@ def _check_empty(conn: Connection, table_list: list[Table]) -> None:
 
 def restore(*, settings: Settings, blob_store: Any, directory: str | Path) -> dict[str, Any]:
     """Restore a backup into an empty database: migrate, put the blobs, insert every row in one transaction."""
-    from onenumber import migrations
-
     root = Path(directory)
     manifest = read_manifest(root)
     if manifest["master_key_id"] != key_id(settings.secret_key):

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
+import uvicorn
+
+from core.cli import cli_session
 from core.settings import get_settings
+from core.worklog import verify
+from identifiers.cli import register as register_identifiers
+from idp.cli import register as register_idp
+from signing.cli import register as register_signing
+from storage.cli import register as register_storage
+from wallet.cli import register as register_wallet
+
+# The sub-commands import their heavy modules when they run, not when the parser is built: each would
+# cost every other command (and ``--help``) the time given beside it (python -X importtime -m onenumber).
 
 
 def _db(args: argparse.Namespace) -> int:
-    from onenumber import migrations
+    from onenumber import migrations  # lazily: Alembic and every model, ~650 ms
 
     url = get_settings().database_url
     if args.db_command == "upgrade":
@@ -29,13 +42,8 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _worklog(args: argparse.Namespace) -> int:
-    from core.db import make_engine, make_sessionmaker
-    from core.worklog import verify
-
-    engine = make_engine(get_settings().database_url)
-    with make_sessionmaker(engine)() as session:
+    with cli_session() as session:
         result = verify(session=session)
-    engine.dispose()
     if result.ok:
         print(f"work log intact: {result.checked} entries verified")
         return 0
@@ -44,23 +52,18 @@ def _worklog(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from core.db import make_engine, make_sessionmaker
-    from onenumber import seed
-    from onenumber.app import open_blob_store
+    from onenumber import seed  # lazily: every package's seeder, ~150 ms
+    from onenumber.blobs import open_blob_store  # lazily: FastAPI and the blob stores, ~140 ms
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    with make_sessionmaker(engine)() as session:
+    with cli_session(settings) as session:
         lines = seed.run(session=session, settings=settings, blob_store=open_blob_store(settings))
-    engine.dispose()
     for line in lines:
         print(line)
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = get_settings()
     # X-Forwarded-For / -Proto are believed only from the configured balancers: behind a TLS-terminating
     # balancer the platform then sees https (OAuth refuses plain http in production) and the real client
@@ -80,25 +83,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _rotate_master(args: argparse.Namespace) -> int:
-    import os
-
-    from core.db import make_engine, make_sessionmaker
-    from onenumber.rekey import RekeyError, rotate_master
+    from onenumber.rekey import RekeyError, rotate_master  # lazily: every package's models, ~680 ms
 
     new_key = os.environ.get(args.new_key_env, "")
     if not new_key:
         print(f"error: environment variable {args.new_key_env} is not set or empty", file=sys.stderr)
         return 2
     settings = get_settings()
-    engine = make_engine(settings.database_url)
     try:
-        with make_sessionmaker(engine)() as session:
+        with cli_session(settings) as session:
             report = rotate_master(session=session, settings=settings, new_key=new_key, dry_run=args.dry_run)
     except RekeyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    finally:
-        engine.dispose()
     verb = "would re-key" if report.dry_run else "re-keyed"
     print(f"master key {report.old_key_id} -> {report.new_key_id}: {verb}")
     for name, count in sorted(report.counts.items()):
@@ -121,16 +118,11 @@ def _keys_commands(ksub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from core.db import make_engine, make_sessionmaker
-    from onenumber import purge
+    from onenumber import purge  # lazily: the web channels and idp's tables, ~690 ms
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            report = purge.run(session=session, settings=settings)
-    finally:
-        engine.dispose()
+    with cli_session(settings) as session:
+        report = purge.run(session=session, settings=settings)
     for name, count in report.counts.items():
         print(f"  {name:<25} {count}")
     if report.skipped:
@@ -140,8 +132,8 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from onenumber import backup
-    from onenumber.app import open_blob_store
+    from onenumber import backup  # lazily: Alembic, every model and the blob stores, ~690 ms
+    from onenumber.blobs import open_blob_store  # lazily: FastAPI and the blob stores, ~140 ms
 
     settings = get_settings()
     try:
@@ -156,8 +148,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from onenumber import backup
-    from onenumber.app import open_blob_store
+    from onenumber import backup  # lazily: Alembic, every model and the blob stores, ~690 ms
+    from onenumber.blobs import open_blob_store  # lazily: FastAPI and the blob stores, ~140 ms
 
     settings = get_settings()
     try:
@@ -204,12 +196,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-keyfile", default=None, help="the certificate's private key (PEM)")
     serve.set_defaults(func=_serve)
 
-    from identifiers.cli import register as register_identifiers
-    from idp.cli import register as register_idp
-    from signing.cli import register as register_signing
-    from storage.cli import register as register_storage
-    from wallet.cli import register as register_wallet
-
     bk = sub.add_parser("backup", help="database rows, blobs and a manifest of SHA-256s into a new directory")
     bk.add_argument("directory")
     bk.set_defaults(func=_backup)
@@ -226,15 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _referenced_blob_keys() -> set[str]:
     """Blob keys the database still refers to (for ``onenumber storage gc``)."""
-    from core.db import make_engine, make_sessionmaker
-    from wallet.blobs import referenced_blob_keys
+    from wallet.blobs import referenced_blob_keys  # lazily: wallet's applications and FastAPI, ~250 ms
 
-    engine = make_engine(get_settings().database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            return referenced_blob_keys(session)
-    finally:
-        engine.dispose()
+    with cli_session() as session:
+        return referenced_blob_keys(session)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

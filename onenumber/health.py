@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from storage import StorageError
+
 router = APIRouter(tags=["health"])
 log = logging.getLogger("onenumber.health")
 
@@ -44,8 +46,6 @@ def readyz(request: Request) -> JSONResponse:
     except SQLAlchemyError as exc:
         log.warning("readiness: database down: %s", type(exc).__name__)
         checks["database"] = f"down: {type(exc).__name__}"
-    from storage import StorageError
-
     try:
         request.app.state.blob_store.ping()
         checks["blob_store"] = "ok"

@@ -13,6 +13,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+import onenumber.models  # noqa: F401  (registers every table)
 from core.db import Base, make_engine
 
 # Inside the package, so an installed wheel (the container image) finds them without a checkout.
@@ -73,8 +74,6 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 def pending_diff(database_url: str) -> list[object]:
     """Differences between the models and the migrated database (empty when they agree)."""
-    import onenumber.models  # noqa: F401  (registers every table)
-
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:

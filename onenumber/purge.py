@@ -29,8 +29,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from channels import sessions as web_sessions
 from core.db import utcnow
 from core.settings import Settings
+from idp import purge as idp_purge
 
 log = logging.getLogger("onenumber.purge")
 
@@ -58,9 +60,6 @@ class PurgeReport:
 
 def tasks() -> list[tuple[str, PurgeTask]]:
     """Every purge, named by its table, in the order they run (children before parents)."""
-    from channels import sessions as web_sessions
-    from idp import purge as idp_purge
-
     def web(session: Session, settings: Settings, now: datetime, limit: int) -> int:
         return web_sessions.purge_expired(session=session, now=now, limit=limit)
 

@@ -17,9 +17,24 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from channels.models import WebSession
 from core import worklog
 from core.crypto import DecryptionError, decrypt_str, encrypt_str, holder_index, key_id
 from core.settings import Settings
+from idp.keys.models import SigningKey
+from idp.oauth import clients as client_service
+from idp.oauth.models import AuthorizationCode, Client, DeviceCode, RefreshToken
+from idp.parties.models import LoginThrottle, NumberAttempt, Organization, Person
+from idp.seed import hall_client_secret
+from signing.keys.software import KEY_CONTEXT as SIGNING_KEY_CONTEXT
+from signing.models import PkiCertificate
+from wallet.applications.models import Application, Appointment, Complaint, Document
+from wallet.applications.service import NUMBER_CONTEXT, QUERY_CODE_CONTEXT
+from wallet.catalog.models import Department, LicenseType
+from wallet.licenses import service as license_service
+from wallet.licenses.keys import KEY_CONTEXT as WALLET_KEY_CONTEXT
+from wallet.licenses.models import AccessLog, License, UseGrant, WalletKey
+from wallet.licenses.service import HOLDER_NUMBER_CONTEXT
 
 
 class RekeyError(ValueError):
@@ -39,17 +54,6 @@ class RotationReport:
 
 def encrypted_columns() -> list[tuple[InstrumentedAttribute[Any], str]]:
     """Every column holding ``encrypt_str`` output, with its associated-data context."""
-    from idp.keys.models import SigningKey
-    from idp.oauth.models import RefreshToken
-    from idp.parties.models import Person
-    from signing.keys.software import KEY_CONTEXT as SIGNING_KEY_CONTEXT
-    from signing.models import PkiCertificate
-    from wallet.applications.models import Application
-    from wallet.applications.service import NUMBER_CONTEXT, QUERY_CODE_CONTEXT
-    from wallet.licenses.keys import KEY_CONTEXT as WALLET_KEY_CONTEXT
-    from wallet.licenses.models import License, WalletKey
-    from wallet.licenses.service import HOLDER_NUMBER_CONTEXT
-
     return [
         (Person.number_cipher, "person.number"),  # idp.parties.service
         (Person.totp_cipher, "person.totp"),  # idp.parties.service
@@ -65,10 +69,6 @@ def encrypted_columns() -> list[tuple[InstrumentedAttribute[Any], str]]:
 
 def index_columns() -> list[InstrumentedAttribute[Any]]:
     """Every column holding a holder index (``holder_index(number)``)."""
-    from idp.parties.models import Person
-    from wallet.applications.models import Application, Appointment, Complaint, Document
-    from wallet.licenses.models import AccessLog, License, UseGrant
-
     return [
         Person.number_index,
         License.holder_index,
@@ -84,18 +84,11 @@ def index_columns() -> list[InstrumentedAttribute[Any]]:
 
 def json_index_columns() -> list[InstrumentedAttribute[Any]]:
     """JSON columns that may carry holder indexes (``hid`` of stored login facts and ``act_for``)."""
-    from idp.oauth.models import AuthorizationCode, DeviceCode, RefreshToken
-
     return [RefreshToken.claims, DeviceCode.claims, AuthorizationCode.act_for]
 
 
 def handled_columns() -> set[str]:
     """``table.column`` of everything this module rewrites (a test checks no keyed column is missed)."""
-    from channels.models import WebSession
-    from idp.oauth.models import Client
-    from idp.parties.models import LoginThrottle, NumberAttempt
-    from wallet.licenses.models import License
-
     attrs = [a for a, _ in encrypted_columns()] + index_columns() + json_index_columns()
     attrs += [Client.secret_hash, LoginThrottle.key, License.request_hash, WebSession.data_cipher,
               NumberAttempt.number_index]
@@ -147,9 +140,6 @@ class _Rotation:
 
     def known_numbers(self) -> None:
         """Map old → new holder index for every number the database knows in clear or encrypted."""
-        from idp.parties.models import Organization
-        from wallet.catalog.models import Department
-
         for attr, context in encrypted_columns():
             if context in ("person.number", "license.holder_number", "application.applicant_number"):
                 tokens = self.session.execute(select(attr).where(attr.is_not(None)).distinct()).scalars()
@@ -199,8 +189,6 @@ class _Rotation:
 
     def throttles(self) -> None:
         """Per-account login counters are keyed ``account:<index>``: carry them over (others are transient)."""
-        from idp.parties.models import LoginThrottle
-
         moved = dropped = 0
         keys = self.session.execute(select(LoginThrottle.key).where(LoginThrottle.key.startswith("account:")))
         for key in keys.scalars().all():
@@ -218,10 +206,6 @@ class _Rotation:
 
     def request_hashes(self) -> None:
         """Idempotency fingerprints of issuances contain the holder index: recompute those that check out."""
-        from wallet.catalog.models import LicenseType
-        from wallet.licenses import service as license_service
-        from wallet.licenses.models import License
-
         rows = self.session.execute(
             select(License.id, License.request_hash, License.holder_index, License.holder_name, License.data,
                    License.valid_from, License.valid_until, LicenseType.type_code)
@@ -240,10 +224,6 @@ class _Rotation:
         self.counts["wallet_license.request_hash"] = changed
 
     def clients(self) -> dict[str, str]:
-        from idp.oauth import clients as client_service
-        from idp.oauth.models import Client
-        from idp.seed import hall_client_secret
-
         issued: dict[str, str] = {}
         rows = 0
         for row in self.session.execute(select(Client).where(Client.secret_hash.is_not(None))).scalars():
@@ -260,16 +240,12 @@ class _Rotation:
         return issued
 
     def web_sessions(self) -> None:
-        from channels.models import WebSession
-
         result = self.session.execute(delete(WebSession))
         self.counts["wallet_web_session (ended)"] = int(getattr(result, "rowcount", 0) or 0)
 
     def number_attempts(self) -> None:
         """Registration and proofing attempts per number only throttle for a day, and may name numbers
         the platform never learnt (no index to map): they are dropped, not re-indexed."""
-        from idp.parties.models import NumberAttempt
-
         result = self.session.execute(delete(NumberAttempt))
         self.counts["idp_number_attempt (dropped)"] = int(getattr(result, "rowcount", 0) or 0)
 

@@ -7,16 +7,15 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from idp.seed import seed as seed_idp
+from signing.seed import seed as seed_signing
+from wallet.seed import seed as seed_wallet
 
 Seeder = Callable[..., list[str]]
 
 
 def seeders() -> list[Seeder]:
     """Seeders in dependency order: identities, then PKI, then wallet data."""
-    from idp.seed import seed as seed_idp
-    from signing.seed import seed as seed_signing
-    from wallet.seed import seed as seed_wallet
-
     return [seed_idp, seed_signing, seed_wallet]
 
 

@@ -8,6 +8,7 @@ embedded in certificates come from ``get_settings().issuer``.
 from sqlalchemy.orm import Session
 
 from signing.errors import SigningError
+from signing.pki import root_pem
 from signing.render import DocumentSpec, render_pdf
 from signing.report import SignatureReport, VerificationReport
 from signing.seal import seal_pdf, seal_pdf_sync
@@ -16,8 +17,6 @@ from signing.verify import verify_pdf, verify_pdf_sync
 
 def root_certificate_pem(*, session: Session) -> str:
     """The platform root certificate (PEM), creating the PKI if needed."""
-    from signing.pki import root_pem
-
     return root_pem(session=session)
 
 

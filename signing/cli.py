@@ -12,25 +12,25 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core.settings import get_settings
+from core.cli import cli_session
+from signing import pki, workers
+from signing.crl import REASONS
+from signing.errors import SigningError
+from signing.seal import LEVELS
+from signing.service import sign_demo
+from signing.settings import SigningSettings
+from signing.verify import verify_pdf_sync
 
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from core.db import make_engine, make_sessionmaker, session_scope
-
-    engine = make_engine(get_settings().database_url)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
+    """The shared command-line session (core/cli.py): one transaction, committed when the command succeeds."""
+    with cli_session(commit=True) as session:
+        yield session
 
 
 def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from signing.errors import SigningError
-
         try:
             return func(args)
         except SigningError as exc:
@@ -41,8 +41,6 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
 
 
 def _pki(args: argparse.Namespace) -> int:
-    from signing import pki
-
     with _session() as session:
         if args.pki_command == "init":
             ca = pki.ensure_pki(session=session)
@@ -60,10 +58,8 @@ def _pki(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from signing import workers
-    from signing.verify import verify_pdf_sync
-
     data = Path(args.file).read_bytes()
+    workers.configure_shared_pool(SigningSettings())  # ONENUMBER_VERIFY_*
     try:
         with _session() as session:
             report = verify_pdf_sync(session=session, pdf=data)  # parsed in a worker process, time-boxed
@@ -85,8 +81,6 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _sign_demo(args: argparse.Namespace) -> int:
-    from signing.service import sign_demo
-
     with _session() as session:
         pdf = asyncio.run(
             sign_demo(session=session, level=args.level, approver_name=None if args.no_approver else "王五")
@@ -98,9 +92,6 @@ def _sign_demo(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this package's subcommands to the `onenumber` CLI."""
-    from signing.crl import REASONS
-    from signing.seal import LEVELS
-
     pki = subparsers.add_parser("pki", help="platform PKI: root CA, seals, revocation")
     pki_sub = pki.add_subparsers(dest="pki_command", required=True)
     pki_sub.add_parser("init", help="create the root CA, issuing CA and TSA certificate (idempotent)")

@@ -1,4 +1,5 @@
-"""Certificate revocation lists of the platform CAs: regenerated on every revocation and when stale."""
+"""Certificate revocation lists of the platform CAs: regenerated on every revocation and when stale
+(the current CRLs of all platform CAs together: :func:`signing.pki.current_crls`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
+from signing.certutil import crypto_cert, software_key
 from signing.models import PkiCertificate, PkiCrl
 
 CRL_LIFETIME = timedelta(days=7)
@@ -25,8 +27,6 @@ REASONS = {
 
 def regenerate(*, session: Session, issuer: PkiCertificate) -> PkiCrl:
     """Sign and store a new CRL listing every revoked certificate of ``issuer``."""
-    from signing.pki import crypto_cert, software_key
-
     now = utcnow()
     number = (session.scalar(select(func.max(PkiCrl.number)).where(PkiCrl.issuer_id == issuer.id)) or 0) + 1
     key = software_key(issuer)
@@ -76,10 +76,3 @@ def current(*, session: Session, issuer: PkiCertificate) -> PkiCrl:
         row = regenerate(session=session, issuer=issuer)
     return row
 
-
-def all_current(*, session: Session) -> list[bytes]:
-    """DER of the current CRL of every platform CA (root and issuing)."""
-    from signing.pki import ensure_pki
-
-    pki = ensure_pki(session=session)
-    return [bytes(current(session=session, issuer=ca).crl_der) for ca in (pki.root, pki.issuing)]

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from core.wire import WireError
 
-class SigningError(Exception):
-    """Base error of `signing`; rendered as ``{"error": code, "detail": message, "field": field}``."""
+
+class SigningError(WireError):
+    """Base error of `signing`; rendered as ``{"error": code, "detail": message, "field": field}``
+    (constructor and wire shape: :class:`core.wire.WireError`)."""
 
     code = "invalid_request"
     status_code = 400
-
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        if code is not None:
-            self.code = code
 
 
 class InvalidDocument(SigningError):

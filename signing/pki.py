@@ -1,7 +1,8 @@
 """The platform PKI: root CA → issuing CA → {department seals, approvers, timestamp authority}, and CRLs.
 
 Rows are added to the caller's session and flushed, never committed: the caller owns the transaction.
-Parsed certificates and decrypted keys are cached in-process by certificate fingerprint.
+Parsed certificates and decrypted keys are cached in-process by certificate fingerprint (signing/certutil.py,
+whose helpers this module re-exports: ``asn1_cert``, ``crypto_cert``, ``software_key``, ``base_url``).
 """
 
 from __future__ import annotations
@@ -9,21 +10,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
-from core.settings import get_settings
+from identifiers import uscc
 from signing import certificates
+from signing import crl as crl_service
+from signing.certutil import asn1_cert, base_url, crypto_cert, software_key
 from signing.errors import InvalidParameter, UnknownCertificate
-from signing.keys.api import GeneratedKey, KeyBackend, backend_for
+from signing.keys import GeneratedKey, KeyBackend, backend_for
 from signing.keys.software import SoftwareKeyBackend, load_key
 from signing.models import KIND_APPROVER, KIND_ISSUING, KIND_ROOT, KIND_SEAL, KIND_TSA, PkiCertificate
 
@@ -43,33 +43,6 @@ class Pki:
     root: PkiCertificate
     issuing: PkiCertificate
     tsa: PkiCertificate
-
-
-def base_url() -> str:
-    """Public base URL of the platform, where ``/pki/…`` is served."""
-    return get_settings().issuer.rstrip("/")
-
-
-@lru_cache(maxsize=1024)
-def _parse(der: bytes) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(der)
-
-
-def asn1_cert(row: PkiCertificate) -> asn1_x509.Certificate:
-    """The certificate as an asn1crypto object (what pyHanko wants); cached."""
-    return _parse(bytes(row.cert_der))
-
-
-def crypto_cert(row: PkiCertificate) -> x509.Certificate:
-    """The certificate as a ``cryptography`` object."""
-    return x509.load_der_x509_certificate(bytes(row.cert_der))
-
-
-def software_key(row: PkiCertificate) -> ec.EllipticCurvePrivateKey:
-    """The private key of a platform authority (CA or TSA: always a software key)."""
-    if row.key_backend != "software" or not row.key_cipher:
-        raise InvalidParameter(f"certificate {row.serial} has no software key")
-    return load_key(row.key_cipher)
 
 
 def _store(
@@ -117,8 +90,6 @@ def _authority(session: Session, kind: str) -> PkiCertificate | None:
 
 def ensure_pki(*, session: Session) -> Pki:
     """Return the platform authorities, creating (and flushing) whichever is missing."""
-    from signing import crl as crl_service
-
     now = utcnow()
     software = SoftwareKeyBackend()
     root = _authority(session, KIND_ROOT)
@@ -231,12 +202,10 @@ def _end_entity(
 
 
 def _check_department(name: str, code: str) -> tuple[str, str]:
-    from signing.credit_code import is_valid
-
     name, code = name.strip(), code.strip().upper()
     if not name or len(name) > 100:
         raise InvalidParameter("department name must be 1–100 characters", field="department_name")
-    if not is_valid(code):
+    if not uscc.is_valid(code):
         raise InvalidParameter(f"{code!r} is not a valid unified social credit code", field="department_code")
     return name, code
 
@@ -363,8 +332,6 @@ def revoke(
 ) -> PkiCertificate:
     """Revoke a certificate and publish a new CRL of its issuer. ``revoked_at`` may be backdated
     (e.g. to the moment of a key compromise)."""
-    from signing import crl as crl_service
-
     row = get_by_serial(session=session, serial=serial)
     if row is None:
         raise UnknownCertificate(f"no certificate with serial {serial}", field="serial")
@@ -380,6 +347,12 @@ def revoke(
     assert issuer is not None
     crl_service.regenerate(session=session, issuer=issuer)
     return row
+
+
+def current_crls(*, session: Session) -> list[bytes]:
+    """DER of the current CRL of every platform CA (root and issuing)."""
+    pki = ensure_pki(session=session)
+    return [bytes(crl_service.current(session=session, issuer=ca).crl_der) for ca in (pki.root, pki.issuing)]
 
 
 def root_pem(*, session: Session) -> str:

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from core.deps import SessionDep, SettingsDep
-from signing import service
+from signing import pki, service
 from signing.errors import UnsupportedMediaType, UploadTooLarge
 from signing.verify import verify_pdf
 
@@ -17,9 +17,7 @@ router = APIRouter(tags=["signing"])
 @router.get("/pki/root.pem", response_class=Response)
 def root_pem(session: SessionDep) -> Response:
     """The platform root certificate (PEM) — trust it to check sealed PDFs offline."""
-    from signing.pki import root_pem as pem
-
-    body = pem(session=session)
+    body = pki.root_pem(session=session)
     session.commit()
     return Response(
         body,

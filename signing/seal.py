@@ -20,7 +20,7 @@ from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy.orm import Session
 
-from signing import crl, pki, tsa
+from signing import pki, tsa
 from signing.appearance import approver_style, stamp_style
 from signing.errors import InvalidDocument, InvalidParameter, SealingFailed, SigningError
 from signing.models import PkiCertificate
@@ -61,7 +61,7 @@ def validation_context(*, session: Session) -> ValidationContext:
     return ValidationContext(
         trust_roots=[pki.asn1_cert(ca.root)],
         other_certs=[pki.asn1_cert(ca.issuing)],
-        crls=[asn1_crl.CertificateList.load(der) for der in crl.all_current(session=session)],
+        crls=[asn1_crl.CertificateList.load(der) for der in pki.current_crls(session=session)],
         allow_fetching=False,
         revocation_mode="hard-fail",
     )

@@ -21,6 +21,7 @@ from pyhanko.sign.timestamps.api import TimeStamper
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
+from signing import pki
 
 # A UUID-based OID (ITU-T X.667 arc 2.25) naming the platform's timestamping policy.
 POLICY_OID = "2.25.200238155364329418745373046187430245726"
@@ -176,21 +177,17 @@ _timestampers: dict[str, InProcessTimeStamper] = {}
 
 def authority(*, session: Session) -> TimestampAuthority:
     """The platform TSA, built from the PKI (the key is decrypted once per process)."""
-    from signing.pki import asn1_cert, chain, ensure_pki, software_key
-
-    tsa = ensure_pki(session=session).tsa
+    tsa = pki.ensure_pki(session=session).tsa
     return TimestampAuthority(
-        cert=asn1_cert(tsa),
-        key=software_key(tsa),
-        chain=[asn1_cert(c) for c in chain(session=session, row=tsa)],
+        cert=pki.asn1_cert(tsa),
+        key=pki.software_key(tsa),
+        chain=[pki.asn1_cert(c) for c in pki.chain(session=session, row=tsa)],
     )
 
 
 def timestamper(*, session: Session) -> InProcessTimeStamper:
     """A cached in-process timestamper (pyHanko caches its size-estimation dummy token per instance)."""
-    from signing.pki import ensure_pki
-
-    tsa = ensure_pki(session=session).tsa
+    tsa = pki.ensure_pki(session=session).tsa
     stamper = _timestampers.get(tsa.fingerprint)
     if stamper is None:
         stamper = _timestampers[tsa.fingerprint] = InProcessTimeStamper(authority(session=session))

@@ -21,7 +21,7 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy.orm import Session
 
-from signing import crl, pki, workers
+from signing import pki, workers
 from signing.errors import SigningError
 from signing.models import KIND_APPROVER, KIND_SEAL
 from signing.pdfwork import DocumentFacts, SignatureFacts, Trust, examine
@@ -36,7 +36,7 @@ def trust_material(*, session: Session) -> Trust:
     return Trust(
         roots=(bytes(ca.root.cert_der),),
         others=(bytes(ca.issuing.cert_der), bytes(ca.tsa.cert_der)),
-        crls=tuple(crl.all_current(session=session)),
+        crls=tuple(pki.current_crls(session=session)),
     )
 
 

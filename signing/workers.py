@@ -16,8 +16,10 @@ frozen dataclasses), and it returns plain data — workers never touch the datab
 - Each worker's address space is capped (``memory_mb``): a decompression bomb ends in ``MemoryError``
   inside the worker, not in the host's OOM killer. Workers run at a lower CPU priority than the server.
 
-:func:`shared_pool` is the one pool of this process, configured by ``SigningSettings``
-(``ONENUMBER_VERIFY_*``), started on first use and replaced after :func:`shutdown_shared_pool`.
+:func:`shared_pool` is the one pool of this process, started on first use and replaced after
+:func:`shutdown_shared_pool`. Its settings (``SigningSettings``: ``verify_*``) are the caller's: the
+composition root (onenumber/app.py, the CLI) hands them to :func:`configure_shared_pool`; until one does,
+the pool starts with ``SigningSettings()`` (the environment, ``ONENUMBER_VERIFY_*``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import resource
 import signal
 import threading
 import time
@@ -40,6 +43,7 @@ from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
 from signing.errors import SigningError
+from signing.settings import SigningSettings
 
 log = logging.getLogger("onenumber.signing.workers")
 T = TypeVar("T")
@@ -86,8 +90,6 @@ class _Job:
 def _limit_memory(memory_mb: int) -> None:
     if memory_mb <= 0:
         return
-    import resource
-
     limit = memory_mb * 1024 * 1024
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
@@ -220,6 +222,17 @@ class WorkerPool:
         self._pending = 0
         self._running = 0
 
+    @classmethod
+    def from_settings(cls, settings: SigningSettings, *, start_method: str | None = None) -> WorkerPool:
+        """A pool as ``settings`` say (``verify_workers`` 0: :func:`default_workers`)."""
+        return cls(
+            workers=settings.verify_workers or default_workers(),
+            queue_limit=settings.verify_queue_limit,
+            time_budget=settings.verify_time_budget,
+            memory_mb=settings.verify_worker_memory_mb,
+            start_method=start_method,
+        )
+
     @property
     def closed(self) -> bool:
         """True after :meth:`shutdown`: no new jobs are accepted."""
@@ -350,6 +363,7 @@ def _default_start_method() -> str:
 
 
 _shared: WorkerPool | None = None
+_shared_settings: SigningSettings | None = None
 _shared_lock = threading.Lock()
 
 
@@ -358,22 +372,26 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+def configure_shared_pool(settings: SigningSettings | None) -> None:
+    """The settings the shared pool starts with from now on (None: the default, ``SigningSettings()``).
+
+    A pool already running keeps the settings it started with until :func:`shutdown_shared_pool`.
+    """
+    global _shared_settings
+    with _shared_lock:
+        _shared_settings = settings
+
+
 def shared_pool() -> WorkerPool:
-    """The pool of this process (``SigningSettings``), created on first use."""
+    """The pool of this process, created on first use with the settings of :func:`configure_shared_pool`."""
     global _shared
     pool = _shared
     if pool is not None and not pool.closed:
         return pool
     with _shared_lock:
         if _shared is None or _shared.closed:
-            from signing.settings import SigningSettings
-
-            cfg = SigningSettings()
-            _shared = WorkerPool(
-                workers=cfg.verify_workers or default_workers(),
-                queue_limit=cfg.verify_queue_limit,
-                time_budget=cfg.verify_time_budget,
-                memory_mb=cfg.verify_worker_memory_mb,
+            _shared = WorkerPool.from_settings(
+                _shared_settings if _shared_settings is not None else SigningSettings()
             )
         return _shared
 

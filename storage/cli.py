@@ -7,15 +7,14 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 
+from core.settings import get_settings
+from storage import open_store
 from storage.api import BlobInfo, BlobStore
 from storage.errors import StorageError
 from storage.gc import collect_garbage
 
 
 def _open() -> BlobStore:
-    from core.settings import get_settings
-    from storage import open_store
-
     settings = get_settings()
     return open_store(
         settings.storage_url, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
+from core.wire import WireError
 
-class StorageError(Exception):
-    """Base error of `storage`; rendered as ``{"error": code, "detail": message, "field": field}``."""
+
+class StorageError(WireError):
+    """Base error of `storage`; rendered as ``{"error": code, "detail": message, "field": field}``
+    (constructor and wire shape: :class:`core.wire.WireError`)."""
 
     code = "storage_error"
     status_code = 500
-    field: str | None = None
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        code: str | None = None,
-        status_code: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        if field is not None:
-            self.field = field
-        if code is not None:
-            self.code = code
-        if status_code is not None:
-            self.status_code = status_code
 
 
 class BlobNotFound(StorageError):

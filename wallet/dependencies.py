@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from core.wire import WireError
 from wallet.errors import Forbidden, NotAuthenticated
 
 # Scopes of client-credentials tokens (department systems).
@@ -193,11 +194,9 @@ def get_optional_caller(request: Request) -> Caller | None:
     verifier = getattr(request.app.state, "token_verifier", None)
     if verifier is None:
         raise NotAuthenticated("this server cannot verify access tokens (no token verifier configured)")
-    from idp.errors import IdpError
-
     try:
         claims = verifier(token)
-    except (IdpError, ValueError) as exc:
+    except (WireError, ValueError) as exc:  # idp's IdpError (invalid_token), known by its base: no idp import
         raise NotAuthenticated(f"access token rejected: {exc}") from exc
     if not _for_this_api(claims.get("aud")):
         # RFC 9068 §4: the resource server checks that it is the token's audience (an ID token, or a token

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+from core.wire import WireError
 from core.worklog import contains_id_number
 
 
-class WalletError(Exception):
-    """Base error of `wallet`; rendered as ``{"error": code, "detail": message, "field": field}``."""
+class WalletError(WireError):
+    """Base error of `wallet`; rendered as ``{"error": code, "detail": message, "field": field}``
+    (constructor and wire shape: :class:`core.wire.WireError`)."""
 
     code = "invalid_request"
     status_code = 400
-    headers: dict[str, str] | None = None
-
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        if code is not None:
-            self.code = code
 
 
 class NotAuthenticated(WalletError):

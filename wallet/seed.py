@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.crypto import holder_index
 from core.settings import Settings
+from wallet.applications.seed import seed as seed_applications
 from wallet.catalog import demo
 from wallet.catalog import service as catalog_service
 from wallet.licenses import service as license_service
@@ -47,8 +48,6 @@ def seed(*, session: Session, settings: Settings, blob_store: object) -> list[st
             )
             made_licenses += 1
     total = session.execute(select(License.id)).all()
-    from wallet.applications.seed import seed as seed_applications
-
     summary = (
         f"wallet: {made_depts} departments, {made_types} license types, {made_licenses} licenses added "
         f"({len(total)} licenses in the store)"

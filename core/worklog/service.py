@@ -4,6 +4,18 @@ Appending is a plain insert inside the caller's transaction, so busy paths (toke
 never queue behind one lock. Sealing links every committed, unsealed entry into the chain, in one short
 transaction holding the head row; the app seals continuously in the background (see
 :func:`onenumber.app.create_app`) and ``verify`` seals before it checks.
+
+No entry may carry a clear resident ID number (:class:`WorkLogLeak`). The kernel imports no package of
+ours, so the precise validator (``identifiers.ric``: checksum, birth date and GB/T 2260 province) cannot
+be called from here. Decision (issue 13): candidates are found here and *confirmed* by a check that the
+composition root installs (:func:`install_id_number_check`; ``onenumber`` installs
+``identifiers.ric.is_valid`` when the package is imported, so the app, the CLI, Alembic and the tests
+all run with it). Until then — a process that never imports ``onenumber`` — the kernel's own check is in
+force, and it is stricter, never weaker: the same ISO 7064 MOD 11-2 checksum and real birth date
+(1900 or later, future dates included) without the province table, so it refuses every number the
+precise check refuses and at most a few more. An installed check must recognise the reference numbers
+(:data:`REFERENCE_IDS`), so a wrong hook (one that never confirms) is refused instead of switching the
+refusal off.
 """
 
 from __future__ import annotations
@@ -11,9 +23,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -22,24 +34,55 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core import groupcommit
-from core.db import utcnow
+from core.clock import utcnow
 from core.worklog.models import WorkLogEntry, WorkLogHead
 
 GENESIS = "0" * 64
-# Candidates for a clear resident ID number; each is confirmed by the real validator (checksum, area,
-# birth date) so that all-digit credit codes and serials are not mistaken for one.
+# Candidates for a clear resident ID number; each is confirmed by a validator (checksum, birth date and,
+# once installed, area) so that all-digit credit codes and serials are not mistaken for one.
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
+_MOD_11_2_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # ISO 7064 MOD 11-2 over 17 digits
+# Valid numbers (GB 11643 examples) every installed check must confirm.
+REFERENCE_IDS = ("11010519491231002X", "110102199101010078", "440882198503293017")
+
+IdNumberCheck = Callable[[str], bool]
 
 
 class WorkLogLeak(ValueError):
     """A work-log entry carried a clear resident ID number."""
 
 
+def plausible_resident_id(candidate: str) -> bool:
+    """The kernel's own check of an 18-character candidate: MOD 11-2 check character and a real birth
+    date from 1900 on. Every valid resident ID number passes (the precise check adds the province)."""
+    if len(candidate) != 18 or not candidate[:17].isdigit():
+        return False
+    remainder = sum(int(digit) * weight for digit, weight in zip(candidate[:17], _MOD_11_2_WEIGHTS, strict=True)) % 11
+    check = (12 - remainder) % 11
+    if candidate[17].upper() != ("X" if check == 10 else str(check)):
+        return False
+    try:
+        born = date(int(candidate[6:10]), int(candidate[10:12]), int(candidate[12:14]))
+    except ValueError:
+        return False
+    return born.year >= 1900
+
+
+_confirm: IdNumberCheck = plausible_resident_id
+
+
+def install_id_number_check(check: IdNumberCheck) -> None:
+    """Confirm candidates with ``check`` (the composition root installs ``identifiers.ric.is_valid``).
+    Refused (ValueError) unless it recognises :data:`REFERENCE_IDS`, the checksum-valid numbers it must."""
+    global _confirm
+    if not all(check(number) for number in REFERENCE_IDS):
+        raise ValueError("an ID-number check must recognise valid resident ID numbers")
+    _confirm = check
+
+
 def contains_id_number(text: str) -> bool:
     """True if ``text`` holds a valid resident ID number in clear."""
-    from identifiers import ric
-
-    return any(ric.is_valid(m.group(0)) for m in _ID_LIKE.finditer(text))
+    return any(_confirm(m.group(0)) for m in _ID_LIKE.finditer(text))
 
 
 def _canonical(*, seq: int, at: datetime, actor: str, action: str, obj: str, details: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from core import groupcommit
 from core.db import has_writes
 from core.settings import Settings
-from idp.oauth import clients
+from idp.oauth import clients, grants
 from idp.oauth.server import OneNumberServer
 from idp.tokens import keyring_for
 
@@ -105,11 +105,11 @@ async def build_request(request: Request, settings: Settings) -> StarletteOAuth2
 
 
 def new_server(request: Request, session: Session) -> OneNumberServer:
-    """An authorization server for this request."""
+    """An authorization server for this request, with every grant and endpoint registered."""
     settings: Settings = request.app.state.settings
-    return OneNumberServer(
-        session=session, settings=settings, keyring=keyring_for(request.app.state, settings)
-    )
+    server = OneNumberServer(session=session, settings=settings, keyring=keyring_for(request.app.state, settings))
+    grants.register_all(server)
+    return server
 
 
 def to_response(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:

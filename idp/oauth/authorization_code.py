@@ -21,9 +21,9 @@ from sqlalchemy import bindparam, select, update
 from core import worklog
 from core.db import utcnow
 from idp.oauth.claims import principal_for, user_claims
+from idp.oauth.hashing import token_hash
 from idp.oauth.models import AuthorizationCode, RefreshToken
 from idp.oauth.refresh import revoke_family
-from idp.oauth.server import token_hash
 from idp.parties.models import Person
 from idp.tokens import Principal, half_hash, revoke_access_token, sign
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import Engine, event, inspect, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
 
 from core.crypto import blind_index
+from core.rowcache import RowCache, detached_copy, engine_of
 from core.settings import Settings
 from idp.errors import InvalidField, NotFound
 from idp.oauth.models import Client
@@ -105,51 +103,28 @@ def get(*, session: Session, client_id: str) -> Client | None:
 # A change made in this process (create, rotate_secret, disable, any ORM edit of a Client row) drops the
 # copy at flush and again at commit; a change made by another process is seen within CACHE_TTL seconds.
 CACHE_TTL = 5.0
-_cache_lock = threading.Lock()
-_cache: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, Client]]] = weakref.WeakKeyDictionary()
-_generation = 0  # bumped on every invalidation: a load that raced with one is not stored
+_cache: RowCache[str, Client] = RowCache(CACHE_TTL)
 
 
 def get_cached(*, session: Session, client_id: str) -> Client | None:
-    """The client row as of at most ``CACHE_TTL`` seconds ago (a detached copy: read it, never change it)."""
-    bind = session.get_bind()
-    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
-    fresh = _fresh_copy(engine, client_id)
-    if fresh is not None:
-        return fresh
-    now = time.monotonic()
-    generation = _generation
-    row = session.get(Client, client_id)
-    if row is None:
-        return None  # not cached: a client registered a moment later must work at once
-    copy = Client(**{attr.key: getattr(row, attr.key) for attr in inspect(Client).column_attrs})
-    make_transient_to_detached(copy)
-    with _cache_lock:
-        if generation == _generation:
-            _cache.setdefault(engine, {})[client_id] = (now + CACHE_TTL, copy)
-    return copy
+    """The client row as of at most ``CACHE_TTL`` seconds ago (a detached copy: read it, never change it).
+    An unknown client is not cached: a client registered a moment later must work at once."""
 
+    def load() -> Client | None:
+        row = session.get(Client, client_id)
+        return detached_copy(row) if row is not None else None
 
-def _fresh_copy(engine: Engine, client_id: str) -> Client | None:
-    entry = _cache.get(engine, {}).get(client_id)
-    return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+    return _cache.get(engine_of(session), client_id, load)
 
 
 def is_cached(engine: Engine, client_id: str) -> bool:
     """True when this process holds a fresh copy of ``client_id`` (so :func:`get_cached` will not query)."""
-    return _fresh_copy(engine, client_id) is not None
+    return _cache.is_fresh(engine, client_id)
 
 
 def forget_cached(client_id: str | None = None) -> None:
     """Drop the cached copy of ``client_id`` (or of every client) in this process."""
-    global _generation
-    with _cache_lock:
-        _generation += 1
-        for rows in _cache.values():
-            if client_id is None:
-                rows.clear()
-            else:
-                rows.pop(client_id, None)
+    _cache.invalidate(client_id)
 
 
 def _on_client_change(_mapper: Any, _connection: Any, target: Client) -> None:

@@ -48,8 +48,8 @@ from sqlalchemy.orm import Session
 from core.db import utcnow
 from core.settings import Settings
 from idp.oauth.claims import principal_for
+from idp.oauth.hashing import token_hash
 from idp.oauth.models import DeviceCode, DeviceThrottle
-from idp.oauth.server import token_hash
 from idp.parties.models import Person
 
 EXPIRES_IN = 600

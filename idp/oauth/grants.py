@@ -1,20 +1,25 @@
-"""Which grants and endpoints the authorization server offers."""
+"""Which grants and endpoints the authorization server offers.
+
+Whoever builds a server registers them (as authlib's own integrations leave ``register_grant`` and
+``register_endpoint`` to the application): :func:`idp.oauth.adapter.new_server` calls :func:`register_all`.
+The server module itself knows none of the grants, so the grants may use it without a circle.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from authlib.oauth2 import AuthorizationServer
+
+from idp.oauth.authorization_code import AuthorizationCodeGrant, IdToken
+from idp.oauth.client_credentials import ClientCredentialsGrant
+from idp.oauth.device import DeviceAuthorizationEndpoint, DeviceCodeGrant
+from idp.oauth.introspection import IntrospectionEndpoint
+from idp.oauth.pkce import S256CodeChallenge
+from idp.oauth.refresh import RefreshTokenGrant
+from idp.oauth.revocation import RevocationEndpoint
 
 
-def register_all(server: Any) -> None:
+def register_all(server: AuthorizationServer) -> None:
     """Register every grant (with PKCE S256 and ID tokens on the code grant) and endpoint."""
-    from idp.oauth.authorization_code import AuthorizationCodeGrant, IdToken
-    from idp.oauth.client_credentials import ClientCredentialsGrant
-    from idp.oauth.device import DeviceAuthorizationEndpoint, DeviceCodeGrant
-    from idp.oauth.introspection import IntrospectionEndpoint
-    from idp.oauth.pkce import S256CodeChallenge
-    from idp.oauth.refresh import RefreshTokenGrant
-    from idp.oauth.revocation import RevocationEndpoint
-
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), IdToken()])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)

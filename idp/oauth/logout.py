@@ -33,6 +33,7 @@ from idp import sessions as sso
 from idp.errors import IdpError
 from idp.keys.service import KeyRing
 from idp.oauth.models import Client, SsoSession
+from idp.parties.models import Person
 from idp.tokens import _kid_of, sign
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,6 @@ def end_session(
 
 
 def _sub(session: Session, row: SsoSession) -> str:
-    from idp.parties.models import Person
-
     person = session.get(Person, row.person_id)
     return person.sub if person else ""
 

@@ -22,8 +22,8 @@ from core.crypto import decrypt_str, encrypt_str
 from core.db import utcnow
 from idp import sessions as sso
 from idp.oauth.claims import principal_for
+from idp.oauth.hashing import token_hash
 from idp.oauth.models import RefreshToken, SsoSession
-from idp.oauth.server import token_hash
 from idp.parties.models import Person
 from idp.tokens import Principal
 

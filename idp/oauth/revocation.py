@@ -9,20 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _Revocation
+from sqlalchemy import select
 
 from core import worklog
 from idp.errors import InvalidToken
+from idp.oauth.hashing import token_hash
+from idp.oauth.models import RefreshToken
 from idp.oauth.refresh import revoke_family
 from idp.tokens import decode, revoke_access_token
 
 
 def find_token(server: Any, token: str, hint: str | None) -> TokenRef | None:
     """An access token (valid JWT of ours) or a refresh token row, whichever ``token`` is."""
-    from sqlalchemy import select
-
-    from idp.oauth.models import RefreshToken
-    from idp.oauth.server import token_hash
-
     if hint != "refresh_token" and token.count(".") == 2:
         try:
             claims = decode(token, keyring=server.keyring, settings=server.settings)

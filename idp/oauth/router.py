@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from idp import revocations
 from idp import sessions as sso
 from idp.errors import IdpError, InvalidToken
+from idp.i18n import MESSAGES
 from idp.oauth import discovery, logout
 from idp.oauth.adapter import (
     StarletteOAuth2Request,
@@ -26,7 +27,16 @@ from idp.oauth.models import Client
 from idp.oauth.userinfo import userinfo
 from idp.tokens import decode, keyring_for
 from idp.web.flow import TICKET_PARAM, authorize_query, ticket_sid
-from idp.web.pages import delete_cookie, finish, message, render, renew_csrf, settings_of, sso_cookie
+from idp.web.pages import (
+    check_csrf,
+    delete_cookie,
+    finish,
+    message,
+    render,
+    renew_csrf,
+    settings_of,
+    sso_cookie,
+)
 
 router = APIRouter(tags=["openid connect"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -72,8 +82,6 @@ def outcome_response(request: Request, outcome: Outcome, query: str) -> Response
         return RedirectResponse("/login?" + urlencode({"next": next_path}), status_code=302)
     if outcome.interaction == "totp":
         return RedirectResponse("/login/totp?" + urlencode({"next": next_path}), status_code=302)
-    from idp.i18n import MESSAGES
-
     return render(
         request,
         "consent.html",
@@ -194,8 +202,6 @@ async def end_session_endpoint(request: Request) -> Response:
         params.update({k: v for k, v in form.items() if isinstance(v, str)})
 
     def work() -> Response:
-        from idp.web.pages import check_csrf
-
         ring = keyring_for(request.app.state, settings)
         with request.app.state.sessionmaker() as session:
             current = sso.from_cookie(session=session, cookie=sso_cookie(request))

@@ -2,11 +2,12 @@
 
 An instance is cheap (a few list appends), so each request gets its own: grants then reach the
 request's session through ``self.server`` and nothing is shared between threads but the key ring.
+The grants and endpoints are registered by whoever builds the server (:func:`idp.oauth.adapter.new_server`
+with :func:`idp.oauth.grants.register_all`), so this module imports none of them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -23,15 +24,11 @@ from idp import sessions as sso
 from idp.keys.service import KeyRing
 from idp.oauth import clients
 from idp.oauth.clients import OAuthClient
+from idp.oauth.hashing import token_hash
 from idp.oauth.models import RefreshToken
 from idp.tokens import Principal, issue_access_token
 
 STANDARD_SCOPES = ["openid", "profile", "id_number", "phone", "offline_access"]
-
-
-def token_hash(value: str) -> str:
-    """SHA-256 of an opaque token (codes, refresh tokens, device codes are stored only hashed)."""
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def grant_type_of(request: OAuth2Request) -> str | None:
@@ -49,9 +46,6 @@ class OneNumberServer(AuthorizationServer):  # type: ignore[misc]
         self.keyring = keyring
         self.issued_claims: dict[str, Any] | None = None
         self.register_token_generator("default", self._generate_token)
-        from idp.oauth import grants
-
-        grants.register_all(self)
 
     # -- authlib hooks ---------------------------------------------------------------------------
     def query_client(self, client_id: str) -> OAuthClient | None:

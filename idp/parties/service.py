@@ -15,6 +15,8 @@ from core.crypto import decrypt_str, encrypt_str, holder_index
 from core.db import utcnow
 from core.inputs import ascii_digits
 from core.settings import Settings
+from identifiers import IdentifierError, Kind, validate_as
+from identifiers import mask as mask_identifier
 from idp.errors import InvalidField, NotFound
 from idp.parties.models import Delegation, Organization, Person, StaffRole
 
@@ -24,31 +26,23 @@ DELEGATION_ROLES = ("legal_representative", "agent")
 
 def validate_number(number: str, *, field: str = "number") -> str:
     """The normalised resident ID, or InvalidField naming the broken rule."""
-    from identifiers import ric
-    from identifiers.exceptions import IdentifierError
-
     try:
-        return ric.validate(number)
+        return validate_as(Kind.PERSON, number)
     except IdentifierError as exc:
         raise InvalidField(f"证件号码无效：{exc.detail}", field=field, rule=exc.rule) from None
 
 
 def validate_credit_code(code: str, *, field: str = "credit_code") -> str:
     """The normalised credit code, or InvalidField naming the broken rule."""
-    from identifiers import uscc
-    from identifiers.exceptions import IdentifierError
-
     try:
-        return uscc.validate(code)
+        return validate_as(Kind.ORGANIZATION, code)
     except IdentifierError as exc:
         raise InvalidField(f"统一社会信用代码无效：{exc.detail}", field=field, rule=exc.rule) from None
 
 
 def mask_number(number: str) -> str:
     """The resident ID masked for display (``1101**********002X``)."""
-    from identifiers import ric
-
-    return ric.mask(number)
+    return mask_identifier(number, Kind.PERSON)
 
 
 def number_index(number: str, *, settings: Settings) -> str:

@@ -12,8 +12,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from core import qr, worklog
+from core import worklog
 from core.db import utcnow
+from core.web import qr
+from core.web.security import declare_no_store
 from idp import sessions as sso
 from idp import signed
 from idp.errors import InvalidField, LoginFailed
@@ -43,6 +45,7 @@ from idp.web.pages import (
 )
 
 router = APIRouter(tags=["idp pages"])
+declare_no_store("/account")
 OptionalForm = Annotated[str | None, Form()]
 
 

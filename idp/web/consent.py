@@ -9,6 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core import worklog
+from core.web.pages import safe_next
+from core.web.security import declare_no_store
 from idp import sessions as sso
 from idp.i18n import MESSAGES
 from idp.oauth import device as device_flow
@@ -17,7 +19,6 @@ from idp.oauth.authorize import authorize
 from idp.oauth.models import Client
 from idp.parties.models import Person
 from idp.tokens import epoch
-from idp.web.flow import safe_next
 from idp.web.pages import (
     client_address,
     message,
@@ -29,6 +30,7 @@ from idp.web.pages import (
 )
 
 router = APIRouter(tags=["idp pages"])
+declare_no_store("/consent", "/device")
 OptionalForm = Annotated[str | None, Form()]
 
 

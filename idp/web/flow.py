@@ -5,17 +5,11 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 from core.settings import Settings
+from core.web.pages import safe_next
 from idp import signed
 
 TICKET_PARAM = "login_ticket"
 TICKET_TTL = 300
-
-
-def safe_next(value: str | None) -> str | None:
-    """``value`` if it is a local path (no scheme, no host), else None."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return None
-    return value
 
 
 def authorize_query(query: str) -> str:

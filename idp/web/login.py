@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from core import worklog
+from core.web.pages import safe_next
+from core.web.security import declare_no_store
 from idp import sessions as sso
 from idp.errors import LoginFailed
 from idp.parties import devices, throttle
 from idp.parties import service as party_service
 from idp.parties.authenticate import address_key, authenticate
 from idp.parties.models import Person
-from idp.web.flow import after_login, safe_next
+from idp.web.flow import after_login
 from idp.web.pages import (
     client_address,
     read_cookie,
@@ -28,6 +31,7 @@ from idp.web.pages import (
 )
 
 router = APIRouter(tags=["idp pages"])
+declare_no_store("/login")
 FormStr = Annotated[str, Form()]
 OptionalForm = Annotated[str | None, Form()]
 
@@ -123,8 +127,6 @@ def login_submit(
 
 
 def _next_query(next_path: str | None) -> str:
-    from urllib.parse import urlencode
-
     return urlencode({"next": next_path or ""})
 
 

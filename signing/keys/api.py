@@ -1,4 +1,5 @@
-"""The key backend protocol (after pyHanko's pluggable ``sign/timestamps/api.py``)."""
+"""The key backend protocol (after pyHanko's pluggable ``sign/timestamps/api.py``); the backends implement
+it and import only this module, the factory :func:`signing.keys.backend_for` picks one."""
 
 from __future__ import annotations
 
@@ -41,17 +42,3 @@ class KeyBackend(Protocol):
         """A pyHanko signer using the private key behind ``key_cipher`` / ``key_ref``."""
         ...
 
-
-def backend_for(name: str) -> KeyBackend:
-    """The backend that stores keys of this kind (``software`` or ``pkcs11``)."""
-    if name == "software":
-        from signing.keys.software import SoftwareKeyBackend
-
-        return SoftwareKeyBackend()
-    if name == "pkcs11":
-        from signing.keys.pkcs11 import Pkcs11KeyBackend
-
-        return Pkcs11KeyBackend.from_settings()
-    from signing.errors import KeyBackendError
-
-    raise KeyBackendError(f"unknown key backend {name!r}")

@@ -1,6 +1,6 @@
 """What the access log may print of a request path: no credentials, capabilities or ID numbers."""
 
-from core.security import REDACTED, redact_path
+from core.web.security import REDACTED, redact_path
 
 
 def test_login_ticket_and_nested_return_paths_are_redacted() -> None:

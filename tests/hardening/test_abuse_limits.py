@@ -135,7 +135,7 @@ def test_hsts_outside_development(settings: Settings, engine: Any) -> None:
 def test_security_headers_fill_in_and_never_loosen() -> None:
     """A response's own policy stays; personal paths always get no-store; a response sent twice is not
     given the headers twice."""
-    from core.security import SecurityHeadersMiddleware
+    from core.web.security import SecurityHeadersMiddleware
 
     own = [(b"content-type", b"text/html"), (b"content-security-policy", b"default-src 'self'"),
            (b"cache-control", b"max-age=60"), (b"cache-control", b"private")]

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from ops_helpers import (
+from sqlalchemy import func, select
+
+from core import worklog
+from core.db import make_engine
+from core.settings import Settings
+from onenumber import migrations
+from onenumber.backup import tables
+from tests.helpers.ops_helpers import (
     Instance,
     bearer,
     birth_registration,
@@ -24,13 +31,6 @@ from ops_helpers import (
     platform_app,
     seed,
 )
-from sqlalchemy import func, select
-
-from core import worklog
-from core.db import make_engine
-from core.settings import Settings
-from onenumber import migrations
-from onenumber.backup import tables
 from wallet.licenses.models import License
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,8 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from ops_helpers import (
+
+from tests.helpers.ops_helpers import (
     Instance,
     bearer,
     birth_registration,

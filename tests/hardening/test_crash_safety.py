@@ -22,7 +22,12 @@ from typing import Any
 
 import httpx
 import pytest
-from ops_helpers import (
+from sqlalchemy import func, select
+
+from core.db import make_engine, make_sessionmaker
+from core.worklog.models import WorkLogEntry
+from storage import LocalBlobStore
+from tests.helpers.ops_helpers import (
     ROOT,
     Instance,
     birth_registration,
@@ -33,11 +38,6 @@ from ops_helpers import (
     new_database,
     person_token,
 )
-from sqlalchemy import func, select
-
-from core.db import make_engine, make_sessionmaker
-from core.worklog.models import WorkLogEntry
-from storage import LocalBlobStore
 from wallet.applications.models import Application
 from wallet.blobs import referenced_blob_keys
 from wallet.licenses.models import License, LicenseSerial, SerialReservation

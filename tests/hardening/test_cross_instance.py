@@ -14,7 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ops_helpers import Instance, drop_database, new_database, stop
+
+from tests.helpers.ops_helpers import Instance, drop_database, new_database, stop
 
 pytestmark = [
     pytest.mark.slow,

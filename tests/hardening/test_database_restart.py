@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from ops_helpers import ROOT, Instance, free_port, stop
+
+from tests.helpers.ops_helpers import ROOT, Instance, free_port, stop
 
 pytestmark = pytest.mark.slow
 MASTER_KEY = "pg-restart-master-key-0123456789abcdef"

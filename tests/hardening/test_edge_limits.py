@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from ops_helpers import Instance, drop_database, free_port, new_database, stop
 
 from core.settings import Settings
 from onenumber.app import create_app
+from tests.helpers.ops_helpers import Instance, drop_database, free_port, new_database, stop
 
 MASTER_KEY = "edge-limits-master-key-0123456789abcdef"
 

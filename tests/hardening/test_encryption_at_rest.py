@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from ops_helpers import (
+
+from core.settings import Settings
+from identifiers import ric
+from idp.parties import service as party_service
+from tests.helpers.ops_helpers import (
     DEMO_NUMBERS,
     ZHANG,
     bearer,
@@ -23,10 +27,6 @@ from ops_helpers import (
     platform_app,
     seed,
 )
-
-from core.settings import Settings
-from identifiers import ric
-from idp.parties import service as party_service
 
 pytestmark = pytest.mark.slow
 

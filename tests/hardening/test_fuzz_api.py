@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from fuzz_report import record
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -22,6 +21,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.helpers.fuzz_report import record
 
 EXAMPLES = 10
 ROLES = ["anonymous", "holder_a", "agent", "clerk_x", "approver_x", "admin", "dept_grant"]

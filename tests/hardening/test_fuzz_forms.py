@@ -34,12 +34,12 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.testclient import TestClient
-from fuzz_report import exception_name, record, snippet
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from identifiers.iso7064 import mod_11_2_check
+from tests.helpers.fuzz_report import exception_name, record, snippet
 
 EXAMPLES = 10
 MAX_FORMS = 90

@@ -31,7 +31,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from fuzz_report import exception_name, record, snippet
 from hypothesis import HealthCheck, Phase, seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Flaky
@@ -40,6 +39,8 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.stateful.state_machine import normalize_name
 from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.helpers.fuzz_report import exception_name, record, snippet
 
 SCENARIOS = 150
 STEPS = 12

@@ -9,7 +9,6 @@ from typing import Any
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
-from ops_helpers import DEMO_NUMBERS, bearer, business_license, client_person_token, platform_app, seed
 from sqlalchemy import select
 
 from core import worklog
@@ -22,6 +21,7 @@ from idp.parties import service as party_service
 from idp.parties.models import LoginThrottle, Person
 from idp.seed import hall_client_secret
 from onenumber.rekey import RekeyError, handled_columns, rotate_master
+from tests.helpers.ops_helpers import DEMO_NUMBERS, bearer, business_license, client_person_token, platform_app, seed
 from wallet.licenses.models import License
 
 NEW_KEY = "rotated-master-key-fedcba9876543210fedcba98"

@@ -28,10 +28,10 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
-from ops_helpers import stop
 
 from core.settings import Settings
 from idp.seed import VERIFIER_SECRET, hall_client_secret
+from tests.helpers.ops_helpers import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 MASTER_KEY = "log-scan-master-key-0123456789abcdef0123"

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from channels.models import WebSession
 from channels.rendering import CSRF_COOKIE as WALLET_CSRF
-from core import cookies
 from core.settings import Settings
+from core.web import cookies
 from idp.parties import service as party_service
 from idp.web.pages import CSRF_COOKIE as IDP_CSRF
 from onenumber import seed as platform_seed

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from ops_helpers import bearer, client_person_token, seed
 
 from idp.parties import service as party_service
+from tests.helpers.ops_helpers import bearer, client_person_token, seed
 
 SUN = ("110108198805050012", "Sunqi-2026")  # 孙七, self-registered in the demo data: assurance low
 ZHANG = ("11010519491231002X", "Zhangsan-2026")

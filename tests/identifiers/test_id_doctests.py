@@ -7,10 +7,10 @@ from types import ModuleType
 
 import pytest
 
-from identifiers import areas, iso7064, license_id, orgcode, ric, uscc
+from identifiers import areas, iso7064, kinds, license_id, orgcode, ric, uscc
 
 
-@pytest.mark.parametrize("module", [areas, iso7064, license_id, orgcode, ric, uscc], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [areas, iso7064, kinds, license_id, orgcode, ric, uscc], ids=lambda m: m.__name__)
 def test_doctests(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

@@ -11,7 +11,6 @@ from datetime import timedelta
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
-from idp_helpers import LI, WANG, ZHANG, csrf_of
 from sqlalchemy import select
 
 from core.db import utcnow
@@ -21,6 +20,7 @@ from idp.parties import devices, throttle
 from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.parties.passwords import verify_password
+from tests.helpers.idp_helpers import LI, WANG, ZHANG, csrf_of
 
 STRANGER, OWNER, BALANCER = "198.51.100.7", "203.0.113.20", "10.0.0.5"
 

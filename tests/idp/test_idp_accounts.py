@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from idp_helpers import LI, WANG, csrf_of, exchange, login_code
 from sqlalchemy import select
 
 from core.db import utcnow
@@ -14,6 +13,7 @@ from idp.errors import AccountLocked, LoginFailed
 from idp.parties import throttle
 from idp.parties.authenticate import authenticate
 from idp.parties.models import LoginThrottle
+from tests.helpers.idp_helpers import LI, WANG, csrf_of, exchange, login_code
 
 
 def test_fifty_parallel_wrong_passwords_check_exactly_n_then_wait(seeded, monkeypatch) -> None:  # type: ignore[no-untyped-def]

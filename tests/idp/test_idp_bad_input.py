@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from idp_helpers import LI, RP_REDIRECT, authorize_params, exchange, login_code, pkce
 from sqlalchemy import func, select
 
 from core.worklog.models import WorkLogEntry
 from idp.oauth.models import AuthorizationCode, DeviceCode, RefreshToken
+from tests.helpers.idp_helpers import LI, RP_REDIRECT, authorize_params, exchange, login_code, pkce
 
 
 def _count(app, model) -> int:  # type: ignore[no-untyped-def]
@@ -146,9 +146,8 @@ def test_polling_too_fast_is_slow_down(seeded, client) -> None:  # type: ignore[
 
 
 def test_invalid_id_number_at_registration_names_the_rule(seeded, client) -> None:  # type: ignore[no-untyped-def]
-    from idp_helpers import csrf_of
-
     from idp.parties.models import Person
+    from tests.helpers.idp_helpers import csrf_of
 
     page = client.get("/register")
     before = _count(seeded, Person)

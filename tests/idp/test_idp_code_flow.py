@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from idp_helpers import LI, ZHANG, exchange, login_code
 from joserfc import jwt
 from joserfc.jwk import KeySet
+
+from tests.helpers.idp_helpers import LI, ZHANG, exchange, login_code
 
 
 def _verify(client, token: str) -> dict:  # type: ignore[no-untyped-def]

@@ -8,9 +8,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
-from idp_helpers import LI, csrf_of, exchange, follow_to_callback, login_code, pkce
 from joserfc import jwt
 from joserfc.jwk import KeySet
+
+from tests.helpers.idp_helpers import LI, csrf_of, exchange, follow_to_callback, login_code, pkce
 
 
 @pytest.fixture
@@ -190,7 +191,7 @@ def test_restart_keeps_revocations_sessions_and_keys(seeded, settings, client) -
         live = again.get("/userinfo", headers={"Authorization": f"Bearer {kept['access_token']}"})
         assert live.status_code == 200
         _, challenge = pkce()
-        from idp_helpers import authorize_params
+        from tests.helpers.idp_helpers import authorize_params
 
         silent = again.get(
             "/authorize?" + urlencode(authorize_params(challenge, prompt="none")), follow_redirects=False

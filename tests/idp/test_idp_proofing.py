@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from idp_helpers import ZHANG, csrf_of, exchange, hidden, login_code
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
-from ops_helpers import ROOT, free_port
+
+from tests.helpers.idp_helpers import ZHANG, csrf_of, exchange, hidden, login_code
+from tests.helpers.ops_helpers import ROOT, free_port
 
 # Records of the simulator's "authority" registry used here (not demo accounts of the platform).
 QIAN = ("11010519950220004X", "钱九", "13900000009", "Qianjiu-2026")

@@ -7,9 +7,10 @@ import json
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from fastapi.testclient import TestClient
-from idp_helpers import LI, RP_REDIRECT, authorize_params, csrf_of, exchange, login_code, pkce
 from joserfc import jwt
 from joserfc.jwk import KeySet
+
+from tests.helpers.idp_helpers import LI, RP_REDIRECT, authorize_params, csrf_of, exchange, login_code, pkce
 
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 VERIFIER = ("demo-verifier", "demo-verifier-secret")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from idp_helpers import RP, ZHANG
 from sqlalchemy import func, select
 
 from idp import sessions as sso
 from idp.oauth.models import SessionClient
 from idp.parties import service as party_service
+from tests.helpers.idp_helpers import RP, ZHANG
 
 
 def test_noting_a_client_twice_keeps_one_row(seeded) -> None:  # type: ignore[no-untyped-def]

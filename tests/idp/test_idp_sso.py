@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pyotp
-from idp_helpers import (
+
+from tests.helpers.idp_helpers import (
     LI,
     RP_REDIRECT,
     WANG,
@@ -96,7 +97,7 @@ def test_acr_values_force_totp_step_up(seeded, client) -> None:  # type: ignore[
     )
     assert response.headers["location"].startswith("/login/totp?")
     page = client.get(response.headers["location"])
-    from idp_helpers import csrf_of, hidden
+    from tests.helpers.idp_helpers import csrf_of, hidden
 
     wrong = client.post(
         "/login/totp",
@@ -146,7 +147,7 @@ def test_id_number_needs_consent_and_is_released_after_it(seeded, client) -> Non
 
 
 def test_consent_denied_redirects_access_denied(seeded, client) -> None:  # type: ignore[no-untyped-def]
-    from idp_helpers import csrf_of, hidden
+    from tests.helpers.idp_helpers import csrf_of, hidden
 
     login_code(client, number=LI[0], password=LI[1])
     _, challenge = pkce()
@@ -176,7 +177,7 @@ def test_acting_for_organisation(seeded, client) -> None:  # type: ignore[no-unt
     verifier, challenge = pkce()
     response = client.get("/authorize?" + urlencode(authorize_params(challenge)), follow_redirects=False)
     page = client.get(response.headers["location"])
-    from idp_helpers import csrf_of, hidden
+    from tests.helpers.idp_helpers import csrf_of, hidden
 
     response = client.post(
         "/login",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from idp_helpers import LI, csrf_of, exchange, login_code
 from sqlalchemy import select
 
 from core.worklog import WorkLogEntry
 from idp.oauth.models import RefreshToken
+from tests.helpers.idp_helpers import LI, csrf_of, exchange, login_code
 
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 

@@ -23,6 +23,7 @@ from channels.rendering import CSRF_COOKIE
 from core.settings import Settings
 from signing import pdfwork, workers
 from signing.report import REASONS
+from signing.settings import SigningSettings
 from tests.signing import hostile_pdfs
 
 BUDGET = 8.0  # the workers' time budget in these tests (s)
@@ -30,26 +31,27 @@ GRACE = 20.0  # upload, database and process start-up on a busy CI machine, on t
 CSRF = "hostile-csrf-token-0123456789"
 
 
-@pytest.fixture
-def pool_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """The shared verification pool as these tests configure it (through ONENUMBER_VERIFY_*)."""
-    monkeypatch.setenv("ONENUMBER_VERIFY_WORKERS", "2")
-    monkeypatch.setenv("ONENUMBER_VERIFY_QUEUE_LIMIT", "32")
-    monkeypatch.setenv("ONENUMBER_VERIFY_TIME_BUDGET", str(BUDGET))
+def _use_pool(**changes: Any) -> None:
+    """A fresh shared verification pool as these tests configure it, passed to signing explicitly."""
     workers.shutdown_shared_pool(wait=True)
-    yield monkeypatch
-    workers.shutdown_shared_pool(wait=True)
+    values: dict[str, Any] = {"verify_workers": 2, "verify_queue_limit": 32, "verify_time_budget": BUDGET}
+    workers.configure_shared_pool(SigningSettings(**{**values, **changes}))
 
 
 @pytest.fixture
-def web(settings: Settings, engine: Any, pool_env: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def web(settings: Settings, engine: Any) -> Iterator[TestClient]:
     """The whole app, verify rate limit off, with the web pages' CSRF cookie set."""
     from onenumber.app import create_app
 
     app = create_app(settings.model_copy(update={"rate_limit_verify_per_minute": 0}))
-    with TestClient(app) as client:
-        client.cookies.set(CSRF_COOKIE, CSRF)
-        yield client
+    _use_pool()  # after create_app, which configures the pool from the environment
+    try:
+        with TestClient(app) as client:
+            client.cookies.set(CSRF_COOKIE, CSRF)
+            yield client
+    finally:
+        workers.shutdown_shared_pool(wait=True)
+        workers.configure_shared_pool(None)
 
 
 def _cms(sealed: bytes) -> bytes:
@@ -149,12 +151,11 @@ def test_codes_of_known_samples(web: TestClient, sealed: bytes) -> None:
 
 
 def test_overrunning_the_budget_is_a_timeout_verdict(
-    web: TestClient, sealed: bytes, pool_env: pytest.MonkeyPatch
+    web: TestClient, sealed: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file that keeps its worker past the budget: the worker is killed, the answer is a verdict."""
-    pool_env.setenv("ONENUMBER_VERIFY_TIME_BUDGET", "1")
-    workers.shutdown_shared_pool(wait=True)
-    pool_env.setattr("signing.verify.examine", hostile_pdfs.stall)
+    _use_pool(verify_time_budget=1.0)
+    monkeypatch.setattr("signing.verify.examine", hostile_pdfs.stall)
     answers = _three_endpoints(web, sealed)
     assert answers["api"].status_code == 200
     body = answers["api"].json()
@@ -163,16 +164,12 @@ def test_overrunning_the_budget_is_a_timeout_verdict(
     wallet = answers["wallet"].json()
     assert wallet["verdict"] == "invalid_signature" and wallet["signature"]["reason_codes"] == ["verification_timeout"]
     assert answers["page"].status_code == 200 and "Verification took longer than 1 s" in answers["page"].text
-    pool_env.setattr("signing.verify.examine", pdfwork.examine)  # the real examination, in a fresh worker
+    monkeypatch.setattr("signing.verify.examine", pdfwork.examine)  # the real examination, in a fresh worker
     assert web.post("/api/verify/pdf", files={"file": ("ok.pdf", sealed, "application/pdf")}).json()["valid"]
 
 
-def test_full_pool_answers_503_with_retry_after(
-    web: TestClient, sealed: bytes, pool_env: pytest.MonkeyPatch
-) -> None:
-    pool_env.setenv("ONENUMBER_VERIFY_WORKERS", "1")
-    pool_env.setenv("ONENUMBER_VERIFY_QUEUE_LIMIT", "0")
-    workers.shutdown_shared_pool(wait=True)
+def test_full_pool_answers_503_with_retry_after(web: TestClient, sealed: bytes) -> None:
+    _use_pool(verify_workers=1, verify_queue_limit=0)
     pool = workers.shared_pool()
     blocker = pool.submit(time.sleep, 60)  # the one worker is busy, nothing may wait
     try:

@@ -8,7 +8,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from signing import credit_code, crl, pki
+from identifiers import uscc
+from signing import crl, pki
 from signing.errors import InvalidParameter, UnknownCertificate
 from signing.models import PkiCertificate
 from signing.service import DEMO_DEPARTMENT_CODE as CODE
@@ -84,9 +85,24 @@ def test_bad_inputs_change_nothing(session: Session) -> None:
     [
         ("11110000000137015K", True),
         ("91110000600037341L", True),
-        ("11110000000137015J", False),
+        (" 91110000600037341l ", True),
+        ("11110000000137015J", False),  # MOD 31 check character
         ("123", False),
+        # MOD 31 right, yet no credit code: the PKI checks with identifiers.uscc, every GB 32100 rule
+        ("01110000000137015L", False),  # registration authority
+        ("11990000000137015A", False),  # area
+        ("111100000001370104", False),  # embedded organisation code
     ],
 )
-def test_credit_code(code: str, valid: bool) -> None:
-    assert credit_code.is_valid(code) is valid
+def test_department_code_is_a_credit_code(code: str, valid: bool) -> None:
+    assert uscc.is_valid(code) is valid
+    if valid:
+        assert pki._check_department(DEPARTMENT, code)[1] == code.strip().upper()
+    else:
+        with pytest.raises(InvalidParameter) as bad:
+            pki._check_department(DEPARTMENT, code)
+        assert bad.value.field == "department_code"
+
+
+def test_credit_code_compacts_like_the_old_helper() -> None:
+    assert uscc.compact(" 9111 0000 6000 3734 1l ") == "91110000600037341L"

@@ -14,6 +14,7 @@ import pytest
 
 from core.settings import Settings
 from signing import workers
+from signing.settings import SigningSettings
 from tests.signing import hostile_pdfs
 
 
@@ -82,13 +83,32 @@ def test_memory_cap_turns_a_bomb_into_an_error() -> None:
         capped.shutdown(kill=True)
 
 
+def test_shared_pool_starts_with_the_settings_its_caller_passes() -> None:
+    workers.shutdown_shared_pool(wait=True)
+    given = SigningSettings(verify_workers=1, verify_queue_limit=3, verify_time_budget=7, verify_worker_memory_mb=0)
+    workers.configure_shared_pool(given)
+    try:
+        pool = workers.shared_pool()  # no process starts before the first job
+        assert (pool.workers, pool.queue_limit, pool.time_budget, pool.memory_mb) == (1, 3, 7.0, 0)
+        assert workers.shared_pool() is pool
+        workers.configure_shared_pool(given.model_copy(update={"verify_workers": 0}))
+        assert workers.shared_pool() is pool  # a running pool keeps its settings until it is shut down
+        workers.shutdown_shared_pool(wait=True)
+        assert workers.shared_pool().workers == workers.default_workers()
+    finally:
+        workers.shutdown_shared_pool(wait=True)
+        workers.configure_shared_pool(None)
+
+
 @pytest.fixture
 def loop_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The app's pool from the environment (create_app hands ``SigningSettings()`` to signing)."""
     monkeypatch.setenv("ONENUMBER_VERIFY_WORKERS", "2")
     monkeypatch.setenv("ONENUMBER_VERIFY_QUEUE_LIMIT", "4")
     workers.shutdown_shared_pool(wait=True)
     yield settings.model_copy(update={"rate_limit_verify_per_minute": 0})
     workers.shutdown_shared_pool(wait=True)
+    workers.configure_shared_pool(None)
 
 
 def test_event_loop_answers_while_large_files_are_verified(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import identifiers
 from core.crypto import holder_index
 from core.settings import Settings
-from identifiers import ric, uscc
 from identifiers.exceptions import IdentifierError
 from wallet.applications.exceptions import HolderNumberMismatch, NotStaff, OrganisationRequired
 from wallet.dependencies import DELEGATION_ALL, Caller
@@ -73,9 +73,8 @@ def from_caller(caller: Caller, item: ServiceItem) -> Applicant:
 
 def check_own_number(applicant: Applicant, number: str, *, settings: Settings) -> Applicant:
     """The applicant with their clear number, after checking it is theirs (needed to issue a license)."""
-    kind_module = ric if applicant.kind == "person" else uscc
     try:
-        clean = str(kind_module.validate(number))
+        clean = identifiers.validate_as(applicant.kind, number)
     except IdentifierError as exc:
         raise InvalidHolderNumber(f"not a valid number: {exc}", field="holder_number") from exc
     if holder_index(clean, master_key=settings.secret_key) != applicant.index:
@@ -87,11 +86,9 @@ def walk_in(clerk: Caller, item: ServiceItem, *, number: str, name: str, setting
     """A walk-in applicant whose number a counter clerk typed in (the holder index finds their wallet)."""
     if not clerk.is_person or "counter" not in clerk.roles:
         raise NotStaff("accepting at a counter needs the counter role")
+    kind = "organization" if item.category == "business" else "person"
     try:
-        if item.category == "business":
-            clean, kind = str(uscc.validate(number)), "organization"
-        else:
-            clean, kind = str(ric.validate(number)), "person"
+        clean = identifiers.validate_as(kind, number)
     except IdentifierError as exc:
         wanted = "credit code" if item.category == "business" else "resident ID number"
         raise InvalidHolderNumber(f"not a valid {wanted}: {exc}", field="number") from exc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -32,6 +32,43 @@ def compute(*, session: Session, now: datetime) -> dict[str, Any]:
     """Per item and overall: applications, average working days vs limit, reuse, commitments, visits."""
     today = calendar.local_date(now)
     per: dict[int, dict[str, Any]] = defaultdict(_blank)
+    _count_applications(session, per, today)
+    _count_late(session, per)
+    _count_materials(session, per)
+    _count_cancelled_proofs(session, per)
+    items = {i.id: i for i in session.execute(select(ServiceItem)).scalars().all()}
+    dropped = session.execute(
+        select(func.count(ServiceRequirement.id)).where(ServiceRequirement.dropped_at.is_not(None))
+    ).scalar_one()
+    out_items = []
+    overall = _blank()
+    for item_id, p in sorted(per.items(), key=lambda kv: items[kv[0]].code if kv[0] in items else ""):
+        for k in overall:
+            overall[k] += p[k]
+        out_items.append(_item_figures(items.get(item_id), item_id, p))
+    summary = {k: v for k, v in overall.items() if k != "working_days_total"}
+    summary["average_working_days"] = _average(overall)
+    summary["requirements_dropped"] = int(dropped)
+    return {"as_of": today, "overall": summary, "items": out_items}
+
+
+def _average(p: dict[str, Any]) -> float | None:
+    return round(p["working_days_total"] / p["concluded"], 2) if p["concluded"] else None
+
+
+def _item_figures(item: ServiceItem | None, item_id: int, p: dict[str, Any]) -> dict[str, Any]:
+    """One item's line of the dashboard."""
+    return {
+        "code": item.code if item else str(item_id),
+        "name": item.name if item else "",
+        "time_limit_days": item.time_limit_days if item else None,
+        **{k: v for k, v in p.items() if k != "working_days_total"},
+        "average_working_days": _average(p),
+    }
+
+
+def _count_applications(session: Session, per: dict[int, dict[str, Any]], today: date) -> None:
+    """Applications, concluded ones, their working days, those without a visit, and the open overdue."""
     concluded = Application.concluded_at.is_not(None)
     rows = session.execute(
         select(
@@ -54,15 +91,22 @@ def compute(*, session: Session, now: datetime) -> dict[str, Any]:
             concluded_without_visit=int(no_visit or 0),
             overdue=int(overdue or 0),
         )
-    # Concluded late counts as overdue too.
+
+
+def _count_late(session: Session, per: dict[int, dict[str, Any]]) -> None:
+    """Concluded late counts as overdue too."""
     late = session.execute(
         select(Application.item_id, func.count(Application.id))
         .join(ServiceItem, ServiceItem.id == Application.item_id)
-        .where(concluded, Application.working_days_used > ServiceItem.time_limit_days)
+        .where(Application.concluded_at.is_not(None), Application.working_days_used > ServiceItem.time_limit_days)
         .group_by(Application.item_id)
     ).all()
     for item_id, n in late:
         per[item_id]["overdue"] += int(n)
+
+
+def _count_materials(session: Session, per: dict[int, dict[str, Any]]) -> None:
+    """Materials reused, materials provided (uploaded or shown at a counter), commitments signed."""
     mats = session.execute(
         select(
             Application.item_id,
@@ -88,7 +132,10 @@ def compute(*, session: Session, now: datetime) -> dict[str, Any]:
             materials_provided=int(provided or 0),
             commitments_used=int(commitments or 0),
         )
-    # A proof counts as cancelled when a complaint got it dropped or turned into a commitment.
+
+
+def _count_cancelled_proofs(session: Session, per: dict[int, dict[str, Any]]) -> None:
+    """A proof counts as cancelled when a complaint got it dropped or turned into a commitment."""
     cancelled = session.execute(
         select(Complaint.item_id, func.count(Complaint.id))
         .where(Complaint.kind == "unnecessary_proof", Complaint.status == "upheld")
@@ -96,30 +143,3 @@ def compute(*, session: Session, now: datetime) -> dict[str, Any]:
     ).all()
     for item_id, n in cancelled:
         per[item_id]["proofs_cancelled"] = int(n)
-    items = {i.id: i for i in session.execute(select(ServiceItem)).scalars().all()}
-    dropped = session.execute(
-        select(func.count(ServiceRequirement.id)).where(ServiceRequirement.dropped_at.is_not(None))
-    ).scalar_one()
-    out_items = []
-    overall = _blank()
-    for item_id, p in sorted(per.items(), key=lambda kv: items[kv[0]].code if kv[0] in items else ""):
-        item = items.get(item_id)
-        for k in overall:
-            overall[k] += p[k]
-        out_items.append(
-            {
-                "code": item.code if item else str(item_id),
-                "name": item.name if item else "",
-                "time_limit_days": item.time_limit_days if item else None,
-                **{k: v for k, v in p.items() if k != "working_days_total"},
-                "average_working_days": round(p["working_days_total"] / p["concluded"], 2)
-                if p["concluded"]
-                else None,
-            }
-        )
-    summary = {k: v for k, v in overall.items() if k != "working_days_total"}
-    summary["average_working_days"] = (
-        round(overall["working_days_total"] / overall["concluded"], 2) if overall["concluded"] else None
-    )
-    summary["requirements_dropped"] = int(dropped)
-    return {"as_of": today, "overall": summary, "items": out_items}

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core import worklog
+from storage import StorageError
 from wallet.applications.applicant import Applicant
 from wallet.applications.exceptions import (
     FileTooLarge,
@@ -76,8 +77,6 @@ def upload(
     now: datetime | None = None,
 ) -> Document:
     """Check and store a document for the applicant; nothing is stored when a check fails. Flushes."""
-    from storage import StorageError
-
     req = document_requirement(item=item, key=requirement)
     ctype = check_upload(req=req, data=data, content_type=content_type, limit=limit)
     try:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wallet.applications.applicant import Applicant
+from wallet.applications.exceptions import MaterialsMissing
 from wallet.applications.models import ApplicationMaterial, Document
 from wallet.catalog import service as catalog_service
 from wallet.licenses import service as license_service
@@ -302,6 +303,17 @@ def prepare(
         else:
             out.append(_resolve_commitment(req, req.key in commitments))
     return Preparation(item=item, applicant=applicant, requirements=out)
+
+
+def require_complete(prep: Preparation) -> None:
+    """一次性告知: :class:`MaterialsMissing` listing everything still missing, at once (if anything is)."""
+    if prep.missing:
+        raise MaterialsMissing(
+            [
+                {"key": r.key, "name": r.name, "action": r.action or "", "reason": r.reason or ""}
+                for r in prep.missing
+            ]
+        )
 
 
 def license_type_name(*, session: Session, type_code: str) -> str:

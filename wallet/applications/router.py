@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Resp
 from fastapi.responses import RedirectResponse
 
 from core.deps import BlobStoreDep, SessionDep, SettingsDep
-from wallet.applications import materials, progress, resolve, review, views
-from wallet.applications import service as app_service
+from wallet.applications import access, conclusion, materials, progress, resolve, submission, views
+from wallet.applications import supplement as supplement_service
 from wallet.applications.applicant import from_caller, walk_in
 from wallet.applications.dependencies import NowDep
 from wallet.applications.routes_feedback import router as feedback_router
@@ -97,7 +97,7 @@ def submit(
     """Submit with one number; returns the serial number (流水号) and the query code."""
     item = catalog.require_item(session=session, code=body.item, field="item")
     applicant = from_caller(caller, item)
-    done = app_service.submit(
+    done = submission.submit(
         session=session,
         settings=settings,
         item=item,
@@ -126,7 +126,7 @@ def my_applications(
     """My applications (and those of organisations I act for), with their timelines."""
     return [
         views.application_out(session=session, settings=settings, app=a, base_url=settings.issuer)
-        for a in app_service.list_mine(session=session, caller=caller)
+        for a in access.list_mine(session=session, caller=caller)
     ]
 
 
@@ -152,7 +152,7 @@ def get_application(
     serial: str, session: SessionDep, settings: SettingsDep, caller: Applier
 ) -> ApplicationOut:
     """One application: for its applicant, the departments it is routed to, or a counter clerk."""
-    app = app_service.require_visible(session=session, serial=serial, caller=caller)
+    app = access.require_visible(session=session, serial=serial, caller=caller)
     return views.application_out(session=session, settings=settings, app=app, base_url=settings.issuer)
 
 
@@ -161,8 +161,8 @@ def result_pdf(
     serial: str, session: SessionDep, blob_store: BlobStoreDep, caller: ResultReader
 ) -> Response:
     """The sealed result (一口出件); a sealed document may show clear numbers, so it needs ``id_number`` too."""
-    app = app_service.require_visible(session=session, serial=serial, caller=caller)
-    result = review.get_result(session=session, app=app)
+    app = access.require_visible(session=session, serial=serial, caller=caller)
+    result = conclusion.get_result(session=session, app=app)
     if result is None:
         raise NotFound("this application has no result yet", field="serial", code="result_not_ready")
     return Response(
@@ -182,7 +182,7 @@ def supplement(
     now: NowDep,
 ) -> ApplicationOut:
     """Answer a supplement request; only what it listed is asked for."""
-    app = review.supplement(
+    app = supplement_service.supplement(
         session=session,
         caller=caller,
         serial=serial,

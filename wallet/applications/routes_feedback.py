@@ -9,11 +9,10 @@ from fastapi import APIRouter
 from core.db import DbInt
 from core.deps import SessionDep, SettingsDep
 from core.inputs import Instant
-from wallet.applications import appointments, feedback, views
-from wallet.applications import service as app_service
+from wallet.applications import access, appointments, feedback, views
 from wallet.applications.applicant import from_caller
 from wallet.applications.dependencies import NowDep
-from wallet.applications.models import Complaint
+from wallet.applications.models import Application, Complaint
 from wallet.applications.schemas import (
     AppointmentOut,
     BookIn,
@@ -36,7 +35,7 @@ router = APIRouter(tags=["ratings, complaints, appointments"])
 def _complaint_out(session: SessionDep, c: Complaint) -> ComplaintOut:
     serial = None
     if c.application_id is not None:
-        app = session.get(app_service.Application, c.application_id)
+        app = session.get(Application, c.application_id)
         serial = app.serial if app else None
     return ComplaintOut(
         id=c.id,
@@ -56,7 +55,7 @@ def _complaint_out(session: SessionDep, c: Complaint) -> ComplaintOut:
 @router.post("/api/applications/{serial}/rating", response_model=RatingOut, status_code=201)
 def rate(serial: str, body: RatingIn, session: SessionDep, caller: Applier, now: NowDep) -> RatingOut:
     """Rate a concluded application once, 1–5 with a comment; 1–2 opens a follow-up."""
-    app = app_service.require_for_applicant(session=session, serial=serial, caller=caller)
+    app = access.require_for_applicant(session=session, serial=serial, caller=caller)
     rating = feedback.rate(
         session=session, caller=caller, app=app, score=body.score, comment=body.comment, now=now
     )
@@ -77,7 +76,7 @@ def file_complaint(
     """Complain about a service, or name one requirement as an unnecessary proof (证明事项投诉)."""
     item = catalog.require_item(session=session, code=body.item, field="item")
     app = (
-        app_service.require_for_applicant(session=session, serial=body.serial, caller=caller)
+        access.require_for_applicant(session=session, serial=body.serial, caller=caller)
         if body.serial
         else None
     )

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from core.deps import BlobStoreDep, SessionDep, SettingsDep
-from wallet.applications import dashboard, queue, review, views
-from wallet.applications import service as app_service
+from wallet.applications import acceptance, access, dashboard, queue, review, submission, views
 from wallet.applications.applicant import walk_in
 from wallet.applications.dependencies import NowDep
 from wallet.applications.exceptions import InvalidApplication, NotStaff, WrongDepartment
@@ -33,7 +32,7 @@ def counter_submit(
     """A counter clerk takes a walk-in application by the applicant's number (any centre, any item)."""
     item = catalog.require_item(session=session, code=body.item, field="item")
     applicant = walk_in(caller, item, number=body.number, name=body.name, settings=settings)
-    done = app_service.submit(
+    done = submission.submit(
         session=session,
         settings=settings,
         item=item,
@@ -67,8 +66,8 @@ def accept(
     centre: str | None = None,
 ) -> ApplicationOut:
     """A counter clerk accepts an online application that needs a visit (originals checked: trust B)."""
-    app = app_service.require_for_counter(session=session, serial=serial, caller=caller)
-    app_service.accept(
+    app = access.require_for_counter(session=session, serial=serial, caller=caller)
+    acceptance.accept(
         session=session, app=app, actor=caller.actor, role="counter", now=now, centre_code=centre
     )
     session.commit()

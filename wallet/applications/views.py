@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
-from wallet.applications import appointments, review
-from wallet.applications import service as app_service
+from wallet.applications import appointments, records
+from wallet.applications.conclusion import get_result
 from wallet.applications.models import Application, Appointment
 from wallet.applications.resolve import Preparation
 from wallet.applications.schemas import (
@@ -19,6 +19,7 @@ from wallet.applications.schemas import (
     PrepareOut,
     ResultOut,
 )
+from wallet.applications.supplement import pending_supplement
 
 
 def prepare_out(prep: Preparation) -> PrepareOut:
@@ -58,7 +59,7 @@ def application_out(
     *, session: Session, settings: Settings, app: Application, with_code: bool = False, base_url: str = ""
 ) -> ApplicationOut:
     """An application with its materials, timeline, supplement request, result and booking."""
-    result = review.get_result(session=session, app=app)
+    result = get_result(session=session, app=app)
     booking = appointments.for_application(session=session, app=app)
     result_out = None
     if result is not None:
@@ -73,7 +74,7 @@ def application_out(
     form: dict[str, Any] = app.form_data
     return ApplicationOut(
         serial=app.serial,
-        query_code=app_service.query_code(app, settings=settings) if with_code else None,
+        query_code=records.query_code(app, settings=settings) if with_code else None,
         item=app.item.code,
         item_name=app.item.name,
         status=app.status,
@@ -99,13 +100,13 @@ def application_out(
                 license_identifier=m.license_identifier,
                 document_id=m.document_id,
             )
-            for m in review.materials_of(session=session, app=app)
+            for m in records.materials_of(session=session, app=app)
         ],
         timeline=[
             EventOut(at=e.at, action=e.action, role=e.role, department=e.department_code, note=e.note)
-            for e in app_service.timeline(session=session, app=app)
+            for e in records.timeline(session=session, app=app)
         ],
-        supplement_requested=review.pending_supplement(session=session, app=app),
+        supplement_requested=pending_supplement(session=session, app=app),
         result=result_out,
         appointment=appointment_out(booking, app.serial) if booking is not None else None,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -206,6 +206,35 @@ def add_entry(session: Session, entry: AccessLog) -> AccessLog:
     if not groupcommit.defer(session, entry):
         session.add(entry)
     return entry
+
+
+def log_reads(
+    *,
+    session: Session,
+    licenses: Iterable[License],
+    accessor: str,
+    accessor_label: str,
+    channel: str,
+    purpose: str = "",
+    now: datetime | None = None,
+) -> None:
+    """One ``read`` row in the holder's access log for each of ``licenses`` (a clerk looking a person up at
+    the window reads all their licenses at once). Commits (or queues them for the endpoint's group commit)."""
+    now = now or utcnow()
+    for lic in licenses:
+        add_entry(
+            session,
+            access_entry(
+                lic=lic,
+                accessor=accessor,
+                accessor_label=accessor_label,
+                action="read",
+                channel=channel,
+                purpose=purpose,
+                now=now,
+            ),
+        )
+    session.commit()
 
 
 def list_access(*, session: Session, holder_indexes: frozenset[str], limit: int = 200) -> Sequence[AccessLog]:

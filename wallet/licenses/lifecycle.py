@@ -20,7 +20,7 @@ from wallet.errors import (
     check_text,
     refuse_id_number,
 )
-from wallet.licenses import service
+from wallet.licenses import documents, service
 from wallet.licenses.models import License, LicenseEvent
 
 # action → (stored statuses it applies to, status after it)
@@ -135,7 +135,7 @@ def new_version(
         issued_by=actor,
         status_changed_at=now,
     )
-    service.seal_and_store(session=session, settings=settings, blob_store=blob_store, lic=new)
+    documents.seal_and_store(session=session, settings=settings, blob_store=blob_store, lic=new)
     lic.status, lic.status_reason, lic.status_changed_at = "superseded", reason, now
     superseded = LicenseEvent(
         license_id=lic.id,
@@ -156,7 +156,7 @@ def new_version(
             details={"previous": lic.identifier, "version": new.version},
         )
     except BaseException as exc:
-        service.discard_pdf(session=session, blob_store=blob_store, key=new.pdf_blob_key)
+        documents.discard_pdf(session=session, blob_store=blob_store, key=new.pdf_blob_key)
         if not isinstance(exc, IntegrityError):
             raise
         raise Conflict(

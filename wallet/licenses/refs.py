@@ -11,29 +11,23 @@ anew for every verification.
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, bindparam, event, inspect, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Connection, Engine, bindparam, event, select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.groupread import GroupRead
+from core.rowcache import RowCache, detached_copy, engine_of
 from wallet.catalog.models import Department, LicenseType
 from wallet.licenses.models import License
 
 TTL = 5.0
 _T = TypeVar("_T", Department, LicenseType)
-_lock = threading.Lock()
-_cache: weakref.WeakKeyDictionary[Engine, dict[tuple[type, int], tuple[float, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-_generation = 0
+_cache: RowCache[tuple[type, int], Any] = RowCache(TTL)  # (Department | LicenseType, id) -> detached copy
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,42 +65,22 @@ _BY_IDENTIFIERS = select(
 ).where(License.identifier.in_(bindparam("identifiers", expanding=True)))
 
 
-def _engine(session: Session) -> Engine:
-    bind = session.get_bind()
-    return bind if isinstance(bind, Engine) else bind.engine
-
-
-def _copy(row: _T) -> _T:
-    cls = type(row)
-    copy = cls(**{attr.key: getattr(row, attr.key) for attr in inspect(cls).column_attrs})
-    make_transient_to_detached(copy)
-    return copy
-
-
 def _peek(engine: Engine, cls: type[_T], row_id: int) -> _T | None:
-    entry = _cache.get(engine, {}).get((cls, row_id))
-    if entry is not None and entry[0] > time.monotonic():
-        return entry[1]  # type: ignore[no-any-return]
-    return None
+    return cast("_T | None", _cache.peek(engine, (cls, row_id)))
 
 
 def _cached(session: Session, cls: type[_T], row_id: int) -> _T | None:
-    engine = _engine(session)
-    copy = _peek(engine, cls, row_id)
-    if copy is not None:
+    def load() -> _T | None:
+        row = session.get(cls, row_id)
+        if row is None:
+            return None
+        copy = detached_copy(row)
+        if isinstance(copy, LicenseType):
+            issuer = _cached(session, Department, copy.issuer_id)
+            set_committed_value(copy, "issuer", issuer)
         return copy
-    generation, now = _generation, time.monotonic()
-    row = session.get(cls, row_id)
-    if row is None:
-        return None
-    copy = _copy(row)
-    if isinstance(copy, LicenseType):
-        issuer = _cached(session, Department, copy.issuer_id)
-        set_committed_value(copy, "issuer", issuer)
-    with _lock:
-        if generation == _generation:
-            _cache.setdefault(engine, {})[(cls, row_id)] = (now + TTL, copy)
-    return copy
+
+    return cast("_T | None", _cache.get(engine_of(session), (cls, row_id), load))
 
 
 def normalise(identifier: str) -> str:
@@ -184,11 +158,7 @@ def reader_for(app_state: Any) -> GroupRead[str, LicenseFacts]:
 
 def forget() -> None:
     """Drop every cached type and department in this process."""
-    global _generation
-    with _lock:
-        _generation += 1
-        for rows in _cache.values():
-            rows.clear()
+    _cache.invalidate()
 
 
 def _on_change(_mapper: Any, _connection: Any, _target: Any) -> None:

@@ -7,18 +7,19 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+import identifiers
 from core import worklog
+from core.clock import CHINA_TZ, local_date
 from core.crypto import encrypt_str, holder_index
 from core.db import utcnow
 from core.settings import Settings
-from identifiers import license_id, ric, uscc
 from identifiers.exceptions import IdentifierError
 from wallet.catalog import fieldschema
 from wallet.catalog import service as catalog_service
@@ -29,7 +30,6 @@ from wallet.errors import (
     DatabaseUnavailable,
     InvalidHolderNumber,
     NotIssuer,
-    StorageUnavailable,
     WalletError,
     WrongHolderKind,
 )
@@ -37,15 +37,10 @@ from wallet.licenses import documents, serials
 from wallet.licenses.models import License, LicenseEvent
 from wallet.licenses.refs import LicenseFacts
 
-# Licenses carry Chinese civil dates; China keeps one offset all year.
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+# Licenses carry Chinese civil dates (local_date and the zone: core/clock.py).
+CHINA = CHINA_TZ
 TERMINAL = ("revoked", "cancelled", "superseded")
 HOLDER_NUMBER_CONTEXT = "license.holder_number"
-
-
-def local_date(now: datetime | None = None) -> date:
-    """The civil date in China at ``now`` (default: the current time)."""
-    return (now or utcnow()).astimezone(CHINA).date()
 
 
 def effective_status(lic: License | LicenseFacts, *, now: datetime | None = None) -> str:
@@ -135,16 +130,15 @@ def referenced_blob_keys(session: Session) -> set[str]:
 
 def check_holder_number(*, holder_kind: str, number: str) -> str:
     """Validate a holder number for a holder kind; the other valid kind is ``wrong_holder_kind``."""
-    right, other = (ric, uscc) if holder_kind == "person" else (uscc, ric)
     try:
-        return str(right.validate(number))
+        return identifiers.validate_as(holder_kind, number)
     except IdentifierError as exc:
         wanted = (
             "a resident ID number (code type 111)"
             if holder_kind == "person"
             else "a unified social credit code (code type 001)"
         )
-        if other.is_valid(number):
+        if identifiers.classify(number) is not None:  # valid, but of the other kind
             raise WrongHolderKind(
                 f"this license type is held by a {holder_kind}: it needs {wanted}", field="holder_number"
             ) from exc
@@ -153,7 +147,7 @@ def check_holder_number(*, holder_kind: str, number: str) -> str:
 
 def mask_number(*, holder_kind: str, number: str) -> str:
     """Masked holder number for display."""
-    return str(ric.mask(number) if holder_kind == "person" else uscc.mask(number))
+    return identifiers.mask(number, holder_kind)
 
 
 def authorize_issuer(*, caller: Caller | None, license_type: LicenseType) -> None:
@@ -171,23 +165,6 @@ def authorize_issuer(*, caller: Caller | None, license_type: LicenseType) -> Non
             "not by the calling department",
             field="type_code",
         )
-
-
-def make_identifier(*, license_type: LicenseType, serial: str, version: int) -> str:
-    """GB/T 36904 identifier of this license version."""
-    return str(license_id.make(license_type.type_code, license_type.issuer.credit_code, serial, version))
-
-
-def store_pdf(*, blob_store: Any, pdf: bytes) -> Any:
-    """Put the sealed PDF in the blob store; 503 with a clear message when storage is down."""
-    from storage import StorageError
-
-    try:
-        return blob_store.put(pdf, content_type="application/pdf")
-    except StorageError as exc:
-        raise StorageUnavailable(
-            f"the license store is unavailable, nothing was issued; try again later ({exc})"
-        ) from exc
 
 
 @dataclass(frozen=True)
@@ -225,6 +202,17 @@ def _replay(*, session: Session, license_type: LicenseType, key: str, request_ha
     return lic
 
 
+def _validity(
+    license_type: LicenseType, *, valid_from: date | None, valid_until: date | None, now: datetime
+) -> tuple[date, date | None]:
+    """First and last valid day: as given, else from today by the type's validity rule."""
+    start = valid_from or local_date(now)
+    until = valid_until or add_validity(start, license_type.validity)
+    if until is not None and until < start:
+        raise WalletError("valid_until is before valid_from", field="valid_until", code="invalid_validity")
+    return start, until
+
+
 def issue(
     *,
     session: Session,
@@ -254,10 +242,7 @@ def issue(
     if not holder_name.strip():
         raise WalletError("holder_name is required", field="holder_name", code="invalid_holder_name")
     clean = fieldschema.validate(license_type.field_schema, data)
-    start = valid_from or local_date(now)
-    until = valid_until or add_validity(start, license_type.validity)
-    if until is not None and until < start:
-        raise WalletError("valid_until is before valid_from", field="valid_until", code="invalid_validity")
+    start, until = _validity(license_type, valid_from=valid_from, valid_until=valid_until, now=now)
     hid = holder_index(number, master_key=settings.secret_key)
     req_hash = issue_request_hash(
         type_code=license_type.type_code, hid=hid, holder_name=holder_name.strip(), data=clean,
@@ -272,9 +257,7 @@ def issue(
         license_type=license_type,
         issuer=license_type.issuer,
         version=1,
-        holder_kind=license_type.holder_kind,
-        holder_index=hid,
-        holder_name=holder_name.strip(),
+        **_holder_columns(settings=settings, license_type=license_type, number=number, hid=hid, name=holder_name),
         data=clean,
         status="valid",
         valid_from=start,
@@ -282,24 +265,20 @@ def issue(
         issued_at=now,
         issued_by=actor,
         status_changed_at=now,
-        holder_number_cipher=encrypt_str(
-            number, master_key=settings.secret_key, context=HOLDER_NUMBER_CONTEXT
-        ),
-        holder_number_masked=mask_number(holder_kind=license_type.holder_kind, number=number),
         idempotency_key=idempotency_key,
         request_hash=req_hash if idempotency_key else None,
     )
     reservation = serials.reserve(session=session, license_type=license_type, year=local_date(now).year)
     lic.serial = reservation.serial
     try:
-        seal_and_store(session=session, settings=settings, blob_store=blob_store, lic=lic)
+        documents.seal_and_store(session=session, settings=settings, blob_store=blob_store, lic=lic)
         record(
             session=session, lic=lic, actor=actor, action="issued", details={"type": license_type.type_code},
             reservation=reservation, commit=commit,
         )
     except IntegrityError:
         serials.release(session=session, reservation=reservation)
-        discard_pdf(session=session, blob_store=blob_store, key=lic.pdf_blob_key)
+        documents.discard_pdf(session=session, blob_store=blob_store, key=lic.pdf_blob_key)
         if idempotency_key:  # a concurrent request with the same key won; answer with its license
             done = _replay(
                 session=session, license_type=license_type, key=idempotency_key, request_hash=req_hash
@@ -309,47 +288,22 @@ def issue(
         raise
     except BaseException:
         serials.release(session=session, reservation=reservation)
-        discard_pdf(session=session, blob_store=blob_store, key=lic.pdf_blob_key)
+        documents.discard_pdf(session=session, blob_store=blob_store, key=lic.pdf_blob_key)
         raise
     return Issuance(lic, created=True, reservation=None if commit else reservation)
 
 
-def discard_pdf(*, session: Session, blob_store: Any, key: str | None) -> None:
-    """After a failed issuance: delete the PDF it stored unless a license refers to it (best effort:
-    with the database or the store away, ``onenumber storage gc`` collects it later)."""
-    from storage import StorageError
-
-    if not key:
-        return
-    try:
-        session.rollback()
-        if session.execute(select(License.id).where(License.pdf_blob_key == key).limit(1)).first() is None:
-            blob_store.delete(key)
-    except (SQLAlchemyError, StorageError):
-        session.rollback()
-
-
-def seal_and_store(*, session: Session, settings: Settings, blob_store: Any, lic: License) -> None:
-    """Give ``lic`` its identifier, render and seal its PDF, put it in the blob store (no DB writes)."""
-    lic.identifier = make_identifier(license_type=lic.license_type, serial=lic.serial, version=lic.version)
-    try:
-        pdf = documents.render_and_seal(
-            session=session,
-            license_type=lic.license_type,
-            identifier=lic.identifier,
-            holder_name=lic.holder_name,
-            holder_number_masked=lic.holder_number_masked,
-            data=lic.data,
-            valid_from=lic.valid_from,
-            valid_until=lic.valid_until,
-            verify_url=f"{settings.issuer.rstrip('/')}/verify?id={lic.identifier}",
-        )
-        info = store_pdf(blob_store=blob_store, pdf=pdf)
-    except BaseException:
-        session.rollback()  # seal certificates flushed by signing/ go with the failed issuance
-        raise
-    lic.pdf_blob_key, lic.pdf_size = info.key, len(pdf)
-    lic.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+def _holder_columns(
+    *, settings: Settings, license_type: LicenseType, number: str, hid: str, name: str
+) -> dict[str, Any]:
+    """Who holds a new license: kind, blind index, name, the number encrypted and masked."""
+    return {
+        "holder_kind": license_type.holder_kind,
+        "holder_index": hid,
+        "holder_name": name.strip(),
+        "holder_number_cipher": encrypt_str(number, master_key=settings.secret_key, context=HOLDER_NUMBER_CONTEXT),
+        "holder_number_masked": mask_number(holder_kind=license_type.holder_kind, number=number),
+    }
 
 
 def record(

@@ -9,6 +9,7 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy.orm import Session
 
+import signing
 from core.crypto import holder_index
 from core.db import utcnow
 from core.groupcommit import GroupCommit
@@ -159,8 +160,6 @@ def verify_pdf(
 ) -> PdfVerificationOut:
     """Seal check by signing/ (in its worker pool; ``signing.workers.WorkersBusy`` when that is full), then
     the registry: sealed original of a license? status now."""
-    import signing
-
     now = now or utcnow()
     report = signing.verify_pdf_sync(session=session, pdf=pdf)
     sha = report.sha256

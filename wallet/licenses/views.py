@@ -6,12 +6,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import identifiers
 from core.crypto import decrypt_str
 from core.db import utcnow
 from core.settings import Settings
-from identifiers import ric, uscc
 from wallet.catalog import fieldschema
 from wallet.licenses import service
+from wallet.licenses.grants import is_active
 from wallet.licenses.models import License, UseGrant
 from wallet.licenses.refs import LicenseFacts
 from wallet.licenses.schemas import (
@@ -42,11 +43,8 @@ _NUMBER_LIKE = re.compile(r"(?<![0-9A-Z])(?:\d{17}[\dXx]|[0-9A-HJ-NPQRTUWXY]{2}\
 def _mask_text(text: str) -> str:
     def one(match: re.Match[str]) -> str:
         value = match.group(0)
-        if ric.is_valid(value):
-            return ric.mask(value)
-        if uscc.is_valid(value):
-            return uscc.mask(value)
-        return value
+        kind = identifiers.classify(value)
+        return value if kind is None else identifiers.mask(value, kind)
 
     return _NUMBER_LIKE.sub(one, text)
 
@@ -155,8 +153,6 @@ def verification_body(
 
 def grant_out(grant: UseGrant, *, now: datetime | None = None) -> GrantOut:
     """A use grant for its holder."""
-    from wallet.licenses.grants import is_active
-
     return GrantOut(
         id=grant.id,
         identifier=grant.license.identifier if grant.license else None,

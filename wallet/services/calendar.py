@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import worklog
+from core.clock import CHINA_TZ as CHINA_TZ  # the platform's one clock, re-exported for the applications code
+from core.clock import local_date as local_date
 from wallet.services.exceptions import InvalidCalendarDay
 from wallet.services.models import CalendarDay
 
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 # Working days beyond this are refused: no service has a time limit of more than a year.
 MAX_DAYS = 366
 
@@ -39,11 +40,6 @@ WORKDAYS_2026: tuple[tuple[date, str], ...] = (
     (date(2026, 9, 20), "国庆节调休上班"),
     (date(2026, 10, 10), "国庆节调休上班"),
 )
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar date in China of an aware timestamp."""
-    return moment.astimezone(CHINA_TZ).date()
 
 
 @dataclass(frozen=True)

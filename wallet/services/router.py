@@ -9,7 +9,7 @@ from core.deps import SessionDep, SettingsDep
 from core.inputs import Day
 from wallet.dependencies import AdminCaller
 from wallet.licenses import presentation
-from wallet.services import calendar, pages, service
+from wallet.services import calendar, guide, pages, service
 from wallet.services.schemas import (
     CalendarDayIn,
     CalendarDayOut,
@@ -49,7 +49,7 @@ def list_items(
 def get_guide(code: str, session: SessionDep, settings: SettingsDep, lang: str = "zh") -> GuideOut:
     """The service guide (服务指南) of one item."""
     item = service.require_item(session=session, code=code)
-    return GuideOut(**service.guide(session=session, item=item, base_url=settings.issuer, lang=lang))
+    return GuideOut(**guide.guide(session=session, item=item, base_url=settings.issuer, lang=lang))
 
 
 @router.post("/api/services", response_model=GuideOut, status_code=201)
@@ -59,7 +59,7 @@ def create_item(
     """Add a service item (admin); vague requirements are refused."""
     item = service.create_item(session=session, spec=body, actor=caller.actor)
     session.commit()
-    return GuideOut(**service.guide(session=session, item=item, base_url=settings.issuer))
+    return GuideOut(**guide.guide(session=session, item=item, base_url=settings.issuer))
 
 
 @router.put("/api/services/{code}", response_model=GuideOut)
@@ -69,14 +69,14 @@ def update_item(
     """Replace a service item's definition (admin)."""
     item = service.update_item(session=session, code=code, spec=body, actor=caller.actor)
     session.commit()
-    return GuideOut(**service.guide(session=session, item=item, base_url=settings.issuer))
+    return GuideOut(**guide.guide(session=session, item=item, base_url=settings.issuer))
 
 
 @router.get("/services/{code}", response_class=HTMLResponse)
 def guide_page(code: str, session: SessionDep, settings: SettingsDep, lang: str = "zh") -> HTMLResponse:
     """The service guide as a page (zh-CN; ``?lang=en`` for English)."""
     item = service.require_item(session=session, code=code)
-    data = service.guide(session=session, item=item, base_url=settings.issuer, lang=lang)
+    data = guide.guide(session=session, item=item, base_url=settings.issuer, lang=lang)
     return HTMLResponse(pages.render_guide(data, lang=lang))
 
 

@@ -1,52 +1,23 @@
-"""Service catalog logic: define items and their requirements, publish guides."""
+"""Service catalog logic: define items and their requirements (checked by :mod:`validation`), drop a
+requirement or turn a proof into a commitment; the published guide is :mod:`guide`."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import worklog
 from core.db import utcnow
-from wallet.catalog import service as catalog_service
-from wallet.services.exceptions import (
-    DuplicateServiceItem,
-    InvalidServiceItem,
-    UnknownServiceItem,
-    VagueRequirement,
-)
+from wallet.services.exceptions import DuplicateServiceItem, InvalidServiceItem, UnknownServiceItem
+from wallet.services.guide import guide as guide  # re-exported: the hall publishes it from here
 from wallet.services.models import ServiceItem, ServiceRequirement
 from wallet.services.schemas import RequirementIn, ServiceItemIn
+from wallet.services.validation import check_item
 
-# "其他材料", "相关证明", "etc." and a trailing "等" hide what is really asked for (玉政办发〔2017〕5号:
-# 严禁出现"其他材料", 需要提供的材料必须列明具体情形).
-_VAGUE = (
-    re.compile(r"其[他它]\S{0,4}(材料|证明|资料|文件|证件)"),
-    re.compile(r"(相关|有关)\S{0,4}(材料|证明|资料|文件|证件)"),
-    re.compile(r"等(材料|证明|资料|文件|证件)?[\s。.、,，;；)）]*$"),
-    re.compile(
-        r"\b(other|related|relevant|additional|miscellaneous|supporting)\s+"
-        r"(materials?|documents?|proofs?|papers?|files?)\b",
-        re.IGNORECASE,
-    ),
-    re.compile(r"\b(etc|and so on|and the like)\b\.?", re.IGNORECASE),
-    re.compile(r"(\.\.\.|…)\s*$"),
-)
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-KNOWN_CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
-_PREFILL = re.compile(
-    r"^(applicant\.(name|number_masked|credit_code)|person\.name|license:[0-9A-Z]{21}\.\w+)$"
-)
-
-
-def is_vague(name: str) -> bool:
-    """True when a requirement name does not say which material it is."""
-    return any(p.search(name.strip()) for p in _VAGUE)
-
 
 def get_item(*, session: Session, code: str) -> ServiceItem | None:
     """The item with this code, or None."""
@@ -74,97 +45,6 @@ def list_items(
     if department:
         items = [i for i in items if department.upper() in i.department_codes]
     return items
-
-
-def _check_requirement(session: Session, req: RequirementIn, where: str, seen: set[str]) -> None:
-    if req.key in seen:
-        raise InvalidServiceItem(f"requirement key {req.key!r} is used twice", field=f"{where}.key")
-    seen.add(req.key)
-    for attr in ("name", "name_en"):
-        value = getattr(req, attr)
-        if value and is_vague(value):
-            raise VagueRequirement(
-                f"requirement {value!r} does not name a concrete material; list each material and the case "
-                "in which it is needed instead of 'other materials' / 其他材料 / 等",
-                field=f"{where}.{attr}",
-            )
-    if req.kind == "license_type":
-        if not req.license_type:
-            raise InvalidServiceItem(
-                "a license requirement names its license type", field=f"{where}.license_type"
-            )
-        catalog_service.require_type(
-            session=session, type_code=req.license_type, field=f"{where}.license_type"
-        )
-    elif req.kind == "document":
-        if not req.doc_type or not req.reuse:
-            raise InvalidServiceItem(
-                "a document requirement has a doc_type and a reuse class", field=f"{where}.doc_type"
-            )
-        if req.reuse == "while_valid" and not req.valid_days:
-            raise InvalidServiceItem(
-                "a document reused while valid says for how many days (valid_days)",
-                field=f"{where}.valid_days",
-            )
-        if not req.accepted_types:
-            raise InvalidServiceItem(
-                "a document requirement lists its accepted content types", field=f"{where}.accepted_types"
-            )
-        unknown = [t for t in req.accepted_types if t not in KNOWN_CONTENT_TYPES]
-        if unknown:
-            raise InvalidServiceItem(
-                f"unsupported content types {unknown}; use {list(KNOWN_CONTENT_TYPES)}",
-                field=f"{where}.accepted_types",
-            )
-    elif req.kind == "form":
-        if not req.fields:
-            raise InvalidServiceItem("a form requirement lists its fields", field=f"{where}.fields")
-        names = [f.name for f in req.fields]
-        if len(set(names)) != len(names):
-            raise InvalidServiceItem("form field names must be unique", field=f"{where}.fields")
-        for j, f in enumerate(req.fields):
-            if f.prefill and not _PREFILL.match(f.prefill):
-                raise InvalidServiceItem(
-                    f"unknown prefill source {f.prefill!r}", field=f"{where}.fields[{j}].prefill"
-                )
-    elif req.kind == "commitment":
-        if not req.commitment_text.strip() or not req.liability.strip():
-            raise InvalidServiceItem(
-                "a commitment states its wording and the liability for a false one",
-                field=f"{where}.commitment_text",
-            )
-
-
-def _validate(session: Session, spec: ServiceItemIn) -> list[str]:
-    departments = []
-    for i, code in enumerate(spec.departments):
-        dept = catalog_service.get_department(session=session, credit_code=code)
-        if dept is None:
-            raise InvalidServiceItem(
-                f"no department {code!r}", field=f"departments[{i}]", code="unknown_department"
-            )
-        departments.append(dept.credit_code)
-    if len(set(departments)) != len(departments):
-        raise InvalidServiceItem("a department is listed twice", field="departments")
-    if spec.same_day and spec.time_limit_days != 0:
-        raise InvalidServiceItem(
-            "a same-day item has a time limit of 0 working days", field="time_limit_days"
-        )
-    if not spec.same_day and spec.time_limit_days == 0:
-        raise InvalidServiceItem(
-            "an item that is not same-day has a time limit of at least 1 working day", field="time_limit_days"
-        )
-    if spec.issues_license_type:
-        catalog_service.require_type(
-            session=session, type_code=spec.issues_license_type, field="issues_license_type"
-        )
-    for field_name in ("name", "name_en"):
-        if is_vague(getattr(spec, field_name) or "x"):
-            raise VagueRequirement("an item name must say what it is", field=field_name)
-    seen: set[str] = set()
-    for i, req in enumerate(spec.requirements):
-        _check_requirement(session, req, f"requirements[{i}]", seen)
-    return departments
 
 
 def _apply_requirement(row: ServiceRequirement, req: RequirementIn, position: int) -> None:
@@ -211,7 +91,7 @@ def create_item(*, session: Session, spec: ServiceItemIn, actor: str = "system")
     code = spec.code.strip().upper()
     if get_item(session=session, code=code) is not None:
         raise DuplicateServiceItem(f"service item {code} already exists", field="code")
-    departments = _validate(session, spec)
+    departments = check_item(session, spec)
     item = ServiceItem(code=code, version=1)
     _apply(item, spec, departments)
     for position, req in enumerate(spec.requirements):
@@ -235,7 +115,7 @@ def update_item(*, session: Session, code: str, spec: ServiceItemIn, actor: str 
     item = require_item(session=session, code=code)
     if spec.code.strip().upper() != item.code:
         raise InvalidServiceItem("the code of an item never changes (一码)", field="code")
-    departments = _validate(session, spec)
+    departments = check_item(session, spec)
     _apply(item, spec, departments)
     by_key = {r.key: r for r in item.requirements}
     now = utcnow()
@@ -327,81 +207,3 @@ def convert_to_commitment(
     return row
 
 
-def post_check_list(*, item: ServiceItem) -> list[dict[str, Any]]:
-    """Commitments that replace a proof and how each is checked afterwards (事后核查清单)."""
-    return [
-        {
-            "key": r.key,
-            "commitment": r.name,
-            "replaces_proof": r.replaces_proof,
-            "post_check": r.post_check,
-            "liability": r.liability,
-        }
-        for r in item.active_requirements
-        if r.kind == "commitment" and r.replaces_proof
-    ]
-
-
-def _requirement_guide(session: Session, r: ServiceRequirement, lang: str) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "key": r.key,
-        "kind": r.kind,
-        "name": r.name_en or r.name if lang == "en" else r.name,
-        "description": r.description,
-    }
-    if r.kind == "license_type" and r.license_type_code:
-        lt = catalog_service.get_type(session=session, type_code=r.license_type_code)
-        out["license_type"] = r.license_type_code
-        if lt is not None:
-            out["license_type_name"] = lt.name
-            out["reuse"] = lt.reuse_class
-            out["issuer"] = lt.issuer.name
-    elif r.kind == "document":
-        out.update(
-            doc_type=r.doc_type,
-            reuse=r.reuse,
-            valid_days=r.valid_days,
-            accepted_types=r.accepted_types,
-            max_bytes=r.max_bytes,
-        )
-    elif r.kind == "form":
-        out["fields"] = r.form_fields
-    elif r.kind == "commitment":
-        out.update(commitment_text=r.commitment_text, liability=r.liability, replaces_proof=r.replaces_proof)
-    return out
-
-
-def guide(*, session: Session, item: ServiceItem, base_url: str = "", lang: str = "zh") -> dict[str, Any]:
-    """The service guide (服务指南) of an item as plain data (JSON, page and QR share it)."""
-    departments = []
-    for code in item.department_codes:
-        dept = catalog_service.get_department(session=session, credit_code=code)
-        departments.append({"credit_code": code, "name": dept.name if dept else code})
-    issues = None
-    if item.issues_license_type:
-        lt = catalog_service.get_type(session=session, type_code=item.issues_license_type)
-        issues = {"type_code": item.issues_license_type, "name": lt.name if lt else item.issues_license_type}
-    base = base_url.rstrip("/")
-    return {
-        "code": item.code,
-        "name": item.name,
-        "name_en": item.name_en,
-        "category": item.category,
-        "departments": departments,
-        "legal_basis": item.legal_basis,
-        "conditions": item.conditions,
-        "requirements": [_requirement_guide(session, r, lang) for r in item.active_requirements],
-        "post_check": post_check_list(item=item),
-        "time_limit_days": item.time_limit_days,
-        "same_day": item.same_day,
-        "fees": item.fees,
-        "channels": item.channels,
-        "address": item.address,
-        "hours": item.hours,
-        "contact": item.contact,
-        "issues_license": issues,
-        "needs_visit": item.needs_visit,
-        "version": item.version,
-        "guide_url": f"{base}/services/{item.code}",
-        "qr_url": f"{base}/services/{item.code}/qr.png",
-    }

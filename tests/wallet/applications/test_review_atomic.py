@@ -32,7 +32,8 @@ def _card_application(world: World, clerk: dict[str, str]) -> str:
 
 @pytest.mark.parametrize(
     ("reason", "code"),
-    [("合格" * 400, "reason_too_long"), (f"核对申请人 {ZHANG[0]} 无误", "id_number_in_text")],
+    [("合格" * 400, "reason_too_long"), (f"核对申请人 {ZHANG[0]} 无误", "id_number_in_text"),
+     ("合格\x00", "invalid_text")],
 )
 def test_bad_reason_issues_nothing(world: World, reason: str, code: str) -> None:
     clerk = world.token(

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from idp_helpers import login_code
 from sqlalchemy import create_engine, text
+
+from tests.helpers.idp_helpers import login_code
 
 PG_ADMIN_URL = os.environ.get("ONENUMBER_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
-"""Security headers on every response (issue 8): one place for the whole app.
+"""Security headers on every response (issue 8): one middleware for the whole app.
 
-Pages that need a specific policy set it themselves (wallet pages: ``channels.rendering.CSP``; idp
+Pages that need a specific policy set it themselves (the web channels: ``channels.rendering.CSP``; idp
 pages: ``idp.web.pages``; the console's PDF preview allows ``frame-ancestors 'self'``); this middleware
 only fills in what a response did not set, so it never loosens a page's own policy:
 
@@ -8,7 +8,8 @@ only fills in what a response did not set, so it never loosens a page's own poli
   nothing gets :data:`PAGE_CSP`; the interactive API docs keep working (they load Swagger from a CDN)
   but cannot be framed.
 - ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin`` everywhere.
-- ``Cache-Control: no-store`` on every path that carries personal data (:data:`PERSONAL_PREFIXES`).
+- ``Cache-Control: no-store`` on every path that may carry personal data, whatever the response set. Each
+  router declares its own paths with :func:`declare_no_store` (this module knows no package's URLs).
 - ``Strict-Transport-Security`` outside development (production is https only, see Settings).
 
 It also keeps credentials out of the access log (:func:`install_log_redaction`).
@@ -32,40 +33,31 @@ PAGE_CSP = (
 DOCS_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
 DOCS_PATHS = ("/docs", "/redoc")
 HSTS = "max-age=31536000; includeSubDomains"
-# Responses under these paths may carry personal data: never kept by a browser or a shared cache.
-PERSONAL_PREFIXES = (
-    "/api/wallet",
-    "/api/licenses",
-    "/api/applications",
-    "/api/counter",
-    "/api/complaints",
-    "/api/appointments",
-    "/api/departments",
-    "/api/dashboard",
-    "/api/verify",
-    "/hall",
-    "/console",
-    "/kiosk",
-    "/admin",
-    "/verify",
-    "/account",
-    "/userinfo",
-    "/token",
-    "/introspect",
-    "/login",
-    "/logout",
-    "/device",
-    "/consent",
-    "/blobs",
-)
+_no_store: set[str] = set()
+_no_store_match: Callable[[str], re.Match[str] | None] = re.compile(r"(?!)").match
 
 
-_PERSONAL = re.compile("(?:" + "|".join(map(re.escape, PERSONAL_PREFIXES)) + r")(?:\Z|[/?])")
+def declare_no_store(*prefixes: str) -> None:
+    """Responses under these path prefixes may carry personal data: never kept by a browser or a shared cache
+    (``Cache-Control: no-store`` replaces whatever the response set, errors and unknown paths included).
+
+    A router calls this next to its routes, at import: ``declare_no_store("/hall")`` covers ``/hall``,
+    ``/hall/…`` and ``/hall?…``, not ``/hallway``.
+    """
+    global _no_store_match
+    _no_store.update(prefixes)
+    ordered = sorted(_no_store, key=len, reverse=True)
+    _no_store_match = re.compile("(?:" + "|".join(map(re.escape, ordered)) + r")(?:\Z|[/?])").match
+
+
+def no_store_prefixes() -> frozenset[str]:
+    """The path prefixes declared so far."""
+    return frozenset(_no_store)
 
 
 def is_personal(path: str) -> bool:
-    """True for a path whose responses may carry personal data."""
-    return _PERSONAL.match(path) is not None
+    """True for a path whose responses may carry personal data (a declared prefix)."""
+    return _no_store_match(path) is not None
 
 
 class SecurityHeadersMiddleware:
