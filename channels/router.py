@@ -11,24 +11,6 @@ from channels.hall_auth import router as hall_auth_router
 from channels.kiosk import router as kiosk_router
 from channels.static_files import router as static_router
 from channels.verify import router as verify_router
-from core.web.security import declare_no_store
-
-# TRANSITIONAL (issue 13): the JSON API of wallet and the blob downloads of onenumber may carry personal data.
-# Declared here, by the package that mounts wallet's pages, until wallet/router.py and onenumber/blobs.py
-# declare their own (one line each, by their owners); then this block goes. Each page router above
-# declares its own paths.
-declare_no_store(
-    "/api/wallet",
-    "/api/licenses",
-    "/api/applications",
-    "/api/counter",
-    "/api/complaints",
-    "/api/appointments",
-    "/api/departments",
-    "/api/dashboard",
-    "/api/verify",
-    "/blobs",
-)
 
 router = APIRouter()
 for _sub in (

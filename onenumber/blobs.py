@@ -10,9 +10,11 @@ from fastapi.responses import StreamingResponse
 
 from core.crypto import blind_index
 from core.settings import Settings
+from core.web.security import declare_no_store
 from storage import open_store
 
 router = APIRouter(tags=["storage"], include_in_schema=False)
+declare_no_store("/blobs")  # presigned downloads of licenses and results
 
 
 def open_blob_store(settings: Settings) -> Any:

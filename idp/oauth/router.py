@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from core.web.security import declare_no_store
 from idp import revocations
 from idp import sessions as sso
 from idp.errors import IdpError, InvalidToken
@@ -39,6 +40,7 @@ from idp.web.pages import (
 )
 
 router = APIRouter(tags=["openid connect"])
+declare_no_store("/logout", "/userinfo", "/token", "/introspect")  # tokens and personal claims
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 
 from core.web.pages import PageKit, client_address, settings_of
 from core.web.render import environment
-from core.web.security import declare_no_store
 from idp import sessions as sso
 from idp.errors import CsrfError
 from idp.i18n import MESSAGES
@@ -21,9 +20,6 @@ CSP = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; "
     "base-uri 'self'"
 )
-# The protocol endpoints of idp/oauth answer with tokens and personal claims. Declared here (every idp router
-# imports this module) until idp/oauth/router.py declares its own; the pages declare theirs in their modules.
-declare_no_store("/logout", "/userinfo", "/token", "/introspect")
 
 
 def _csrf_refused(request: Request) -> Response:
