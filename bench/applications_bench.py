@@ -66,7 +66,7 @@ def setup_item(session, settings: Settings) -> tuple[object, Applicant]:  # type
             validity={"years": 5},
         )
         types.append(t)
-    hid = holder_index(ORG, master_key=KEY)
+    hid = holder_index("organization", ORG, master_key=KEY)
     cipher = encrypt_str(ORG, master_key=KEY, context="license.holder_number")
     rows = []
     for i in range(50):

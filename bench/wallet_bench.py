@@ -45,7 +45,7 @@ def main() -> int:
     get_settings.cache_clear()
     import onenumber.models  # noqa: F401
     from core.db import Base, make_engine, make_sessionmaker
-    from onenumber.app import open_blob_store
+    from storage.deps import open_blob_store
     from wallet.catalog import demo
     from wallet.catalog import service as catalog_service
     from wallet.licenses import presentation, verification

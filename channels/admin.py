@@ -6,7 +6,6 @@ them (its CLI ``onenumber clients list`` is the tool).
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,11 +16,12 @@ from starlette.datastructures import FormData
 from channels import admin_forms
 from channels.identity import Identity, hall_user
 from channels.pages import PageRoute, human_message
-from channels.rendering import lang_of, redirect, refuse_bad_csrf, render, t_of
+from channels.rendering import KIT
 from core.deps import SessionDep
 from core.inputs import ascii_int
 from core.web.i18n import pick
 from core.web.security import declare_no_store
+from wallet.catalog import drafts as catalog_drafts
 from wallet.catalog import service as catalog_service
 from wallet.errors import Forbidden, NotFound, WalletError
 from wallet.services import service as items_service
@@ -65,7 +65,7 @@ def _int(form: FormData, name: str, default: int = 0) -> int:
 @router.get("/admin")
 def overview(request: Request, user: AdminUser, session: SessionDep) -> Response:
     """Departments, license types and service items."""
-    return render(
+    return KIT.render(
         request,
         "admin/overview.html",
         departments=catalog_service.list_departments(session=session),
@@ -82,13 +82,13 @@ def overview(request: Request, user: AdminUser, session: SessionDep) -> Response
 def _department_form(
     request: Request, *, values: dict[str, str], editing: bool, error: str | None = None, status: int = 200
 ) -> Response:
-    return render(request, "admin/department.html", status_code=status, v=values, editing=editing, error=error)
+    return KIT.render(request, "admin/department.html", status_code=status, v=values, editing=editing, error=error)
 
 
 @router.get("/admin/departments/new")
 def department_new(request: Request, user: AdminUser) -> Response:
     """Form: a new department."""
-    return _department_form(request, values={"credit_code": "", "name": "", "seal_purpose": "行政审批专用章"}, editing=False)
+    return _department_form(request, values=catalog_drafts.new_department(), editing=False)
 
 
 @router.get("/admin/departments/{code}")
@@ -97,14 +97,13 @@ def department_edit(code: str, request: Request, user: AdminUser, session: Sessi
     dept = catalog_service.get_department(session=session, credit_code=code)
     if dept is None:
         raise NotFound(f"no department {code!r}", field="credit_code", code="unknown_department")
-    values = {"credit_code": dept.credit_code, "name": dept.name, "seal_purpose": dept.seal_purpose}
-    return _department_form(request, values=values, editing=True)
+    return _department_form(request, values=catalog_drafts.department_values(dept), editing=True)
 
 
 @router.post("/admin/departments")
 def department_save(request: Request, user: AdminUser, session: SessionDep, form: Posted) -> Response:
     """Create or edit a department; a rejection is shown on the form, nothing is saved."""
-    if (refused := refuse_bad_csrf(request, _text(form, "csrf"))) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, _text(form, "csrf"))) is not None:
         return refused
     values = {k: _text(form, k).strip() for k in ("credit_code", "name", "seal_purpose")}
     editing = _text(form, "editing") == "1"
@@ -116,9 +115,9 @@ def department_save(request: Request, user: AdminUser, session: SessionDep, form
         session.commit()
     except WalletError as exc:
         session.rollback()
-        message = human_message(exc, lang_of(request))
+        message = human_message(exc, KIT.lang_of(request))
         return _department_form(request, values=values, editing=editing, error=message, status=exc.status_code)
-    return redirect(request, "/admin?saved=department")
+    return KIT.redirect(request, "/admin?saved=department")
 
 
 # License types
@@ -135,7 +134,7 @@ def _type_form(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    return render(
+    return KIT.render(
         request,
         "admin/license_type.html",
         status_code=status,
@@ -151,48 +150,30 @@ def _type_form(
 @router.get("/admin/types/new")
 def type_new(request: Request, user: AdminUser, session: SessionDep) -> Response:
     """Form: a new license type."""
-    values: dict[str, Any] = {k: "" for k in TYPE_FIELDS}
-    values.update(
-        holder_kind="person",
-        reuse_class="while_valid",
-        years=0,
-        months=0,
-        field_schema='{\n  "type": "object",\n  "properties": {},\n  "required": []\n}',
-    )
-    return _type_form(request, session, values=values, editing=False)
+    return _type_form(request, session, values=catalog_drafts.new_license_type(), editing=False)
 
 
 @router.get("/admin/types/{code}")
 def type_edit(code: str, request: Request, user: AdminUser, session: SessionDep) -> Response:
     """Form: edit a license type (code, issuer and holder kind stay)."""
     row = catalog_service.require_type(session=session, type_code=code)
-    values: dict[str, Any] = {
-        "type_code": row.type_code,
-        "name": row.name,
-        "name_en": row.name_en,
-        "issuer_code": row.issuer.credit_code,
-        "holder_kind": row.holder_kind,
-        "reuse_class": row.reuse_class,
-        "description": row.description,
-        "years": (row.validity or {}).get("years", 0),
-        "months": (row.validity or {}).get("months", 0),
-        "field_schema": json.dumps(row.field_schema, ensure_ascii=False, indent=2),
-    }
-    return _type_form(request, session, values=values, editing=True)
+    return _type_form(request, session, values=catalog_drafts.license_type_values(row), editing=True)
 
 
 @router.post("/admin/types")
 def type_save(request: Request, user: AdminUser, session: SessionDep, form: Posted) -> Response:
     """Create or edit a license type; the JSON schema is checked by the catalog before anything is saved."""
-    if (refused := refuse_bad_csrf(request, _text(form, "csrf"))) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, _text(form, "csrf"))) is not None:
         return refused
-    lang = lang_of(request)
+    lang = KIT.lang_of(request)
     values: dict[str, Any] = {k: _text(form, k).strip() for k in TYPE_FIELDS}
     values.update(years=_int(form, "years"), months=_int(form, "months"), field_schema=_text(form, "field_schema"))
     editing = _text(form, "editing") == "1"
-    validity = {"years": values["years"], "months": values["months"]}
+    validity = catalog_drafts.validity(years=values["years"], months=values["months"])
     try:
-        schema = admin_forms.parse_json(values["field_schema"], label=t_of(request)("admin_field_schema"), lang=lang, default={})
+        schema = admin_forms.parse_json(
+            values["field_schema"], label=KIT.t_of(request)("admin_field_schema"), lang=lang, default={}
+        )
         common: dict[str, Any] = {
             "session": session,
             "type_code": values["type_code"],
@@ -215,7 +196,7 @@ def type_save(request: Request, user: AdminUser, session: SessionDep, form: Post
         session.rollback()
         message = human_message(exc, lang)
         return _type_form(request, session, values=values, editing=editing, error=message, status=exc.status_code)
-    return redirect(request, "/admin?saved=type")
+    return KIT.redirect(request, "/admin?saved=type")
 
 
 # Service items
@@ -230,7 +211,7 @@ def _item_form(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    return render(
+    return KIT.render(
         request,
         "admin/item.html",
         status_code=status,
@@ -259,9 +240,9 @@ def item_edit(code: str, request: Request, user: AdminUser, session: SessionDep)
 @router.post("/admin/items")
 def item_save(request: Request, user: AdminUser, session: SessionDep, form: Posted) -> Response:
     """Create or edit a service item; the catalog's own checks (e.g. no vague "其他材料") speak on the form."""
-    if (refused := refuse_bad_csrf(request, _text(form, "csrf"))) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, _text(form, "csrf"))) is not None:
         return refused
-    lang = lang_of(request)
+    lang = KIT.lang_of(request)
     editing = _text(form, "editing") == "1"
     values: dict[str, Any] = {
         k: _text(form, k)
@@ -291,4 +272,4 @@ def item_save(request: Request, user: AdminUser, session: SessionDep, form: Post
         session.rollback()
         message = admin_forms.rejection(exc, lang=lang, spec=spec)
         return _item_form(request, session, values=values, editing=editing, error=message, status=exc.status_code)
-    return redirect(request, "/admin?saved=item")
+    return KIT.redirect(request, "/admin?saved=item")

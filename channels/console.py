@@ -9,27 +9,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
-from channels.hall_apply import _apply_render, parse_answers, requirement_names
+from channels.hall_apply import _apply_render, parse_answers, read_uploads, requirement_names
 from channels.identity import Identity, hall_user
 from channels.pages import PageRoute, human_message
-from channels.rendering import lang_of, redirect, refuse_bad_csrf, render, settings_of, t_of
-from core.crypto import holder_index
-from core.db import utcnow
-from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from channels.rendering import KIT
+from core.clock import utcnow
+from core.deps import SessionDep, SettingsDep
+from core.runtime import runtime_of
 from core.web.i18n import pick
+from core.web.pages import settings_of
 from core.web.security import declare_no_store
-from identifiers import ric, uscc
-from identifiers.exceptions import IdentifierError
-from wallet.applications import materials, queue, resolve, review, views
+from storage.deps import BlobStoreDep, blob_store_of
+from wallet.applications import counter, intake, queue, resolve, review, views
 from wallet.applications import service as app_service
 from wallet.applications.applicant import walk_in
 from wallet.applications.exceptions import MaterialsMissing
 from wallet.catalog import service as catalog_service
-from wallet.errors import Forbidden, InvalidHolderNumber, NotFound, WalletError
-from wallet.licenses import grants as grant_service
-from wallet.licenses import service as license_service
+from wallet.errors import Forbidden, NotFound, WalletError
 from wallet.services import service as items_service
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -55,22 +53,12 @@ def _departments(user: Identity, session: Any) -> list[Any]:
 @router.get("/console")
 def home(request: Request, user: StaffUser, session: SessionDep) -> Response:
     """The clerk's start page: find a person, accept an online application, open a queue."""
-    return render(
+    return KIT.render(
         request,
         "console/home.html",
         departments=[d for d in _departments(user, session) if d is not None],
         counter="counter" in user.caller.roles,
     )
-
-
-def _clean_number(number: str) -> tuple[str, str]:
-    value = number.strip().upper()
-    for module, kind in ((ric, "person"), (uscc, "organization")):
-        try:
-            return str(module.validate(value)), kind
-        except IdentifierError:
-            continue
-    raise InvalidHolderNumber("not a valid resident ID number or credit code", field="number")
 
 
 @router.post("/console/person")
@@ -85,13 +73,12 @@ def find_person(
     confirmed: Annotated[str | None, Form()] = None,
 ) -> Response:
     """The person at the window: only after the clerk confirms the ID document was checked in person."""
-    t = t_of(request)
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    t = KIT.t_of(request)
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
-    if "counter" not in user.caller.roles:
-        raise Forbidden("finding a person needs the counter role", code="staff_only")
+    counter.require_counter(user.caller)
     if confirmed != "yes":
-        return render(
+        return KIT.render(
             request,
             "console/home.html",
             status_code=422,
@@ -101,38 +88,16 @@ def find_person(
             number=number,
             name=name,
         )
-    clean, kind = _clean_number(number)
-    hid = holder_index(clean, master_key=settings.secret_key)
-    licenses = [
-        lic
-        for lic in license_service.list_for_holders(session=session, holder_indexes={hid})
-        if lic.status != "superseded"
-    ]
-    now = utcnow()
-    grant_service.log_reads(
-        session=session,
-        licenses=licenses,
-        accessor=user.caller.actor,
-        accessor_label=f"{user.name}（窗口）",
-        channel="counter",
-        purpose="identity checked in person",
-        now=now,
-    )
-    items = [
-        i
-        for i in items_service.list_items(session=session)
-        if (i.category == "business") == (kind == "organization") and "counter" in (i.channels or [])
-    ]
-    masked = license_service.mask_number(holder_kind=kind, number=clean)
-    return render(
+    found = counter.find_holder(session=session, settings=settings, clerk=user.caller, number=number)
+    return KIT.render(
         request,
         "console/person.html",
-        number=clean,
-        masked=masked,
-        kind=kind,
+        number=found.number,
+        masked=found.masked,
+        kind=found.kind,
         name=name.strip(),
-        licenses=[(lic, license_service.effective_status(lic, now=now)) for lic in licenses],
-        items=items,
+        licenses=found.licenses,
+        items=found.items,
         pick=pick,
     )
 
@@ -149,7 +114,7 @@ def prepare(
     item: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """The walk-in applicant's requirements, resolved from their wallet by number."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     row = items_service.require_item(session=session, code=item, field="item")
     applicant = walk_in(user.caller, row, number=number, name=name, settings=settings)
@@ -169,53 +134,29 @@ async def submit(request: Request, user: StaffUser) -> Response:
     """Take the walk-in application: checked originals are stored with trust B, then accepted at once."""
     form = await request.form()
     csrf = form.get("csrf")
-    if (refused := refuse_bad_csrf(request, csrf if isinstance(csrf, str) else None)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf if isinstance(csrf, str) else None)) is not None:
         return refused
-    settings = settings_of(request)
-    uploads: dict[str, tuple[bytes, str, str]] = {}
-    for key, value in form.multi_items():
-        if key.startswith("doc__") and isinstance(value, UploadFile) and value.filename:
-            uploads[key.removeprefix("doc__")] = (
-                await value.read(settings.upload_limit_bytes + 1),
-                value.content_type or "",
-                value.filename,
-            )
+    uploads = await read_uploads(form, limit=settings_of(request).upload_limit_bytes)
     return await run_in_threadpool(_submit_sync, request, user, form, uploads)
 
 
-def _submit_sync(
-    request: Request, user: Identity, form: FormData, uploads: dict[str, tuple[bytes, str, str]]
-) -> Response:
+def _submit_sync(request: Request, user: Identity, form: FormData, uploads: dict[str, intake.Upload]) -> Response:
     settings = settings_of(request)
     number, name, code = (str(form.get(k) or "") for k in ("number", "name", "item"))
-    with request.app.state.sessionmaker() as session:
+    with runtime_of(request).sessionmaker() as session:
         item = items_service.require_item(session=session, code=code, field="item")
         applicant = walk_in(user.caller, item, number=number, name=name, settings=settings)
         prep = resolve.prepare(session=session, item=item, applicant=applicant, now=utcnow())
         values, commitments, selections = parse_answers(form, prep)
         try:
-            for key, (data, content_type, filename) in uploads.items():
-                req = materials.document_requirement(item=item, key=key)
-                doc = materials.upload(
-                    session=session,
-                    blob_store=request.app.state.blob_store,
-                    item=item,
-                    applicant=applicant,
-                    requirement=key,
-                    data=data,
-                    content_type=content_type,
-                    filename=filename,
-                    actor=user.caller.actor,
-                    limit=min(req.max_bytes or settings.upload_limit_bytes, settings.upload_limit_bytes),
-                    at_counter=True,
-                )
-                selections[key] = doc.id
-            session.commit()
-            done = app_service.submit(
+            done = intake.submit_with_uploads(
                 session=session,
                 settings=settings,
+                blob_store=blob_store_of(request),
                 item=item,
                 applicant=applicant,
+                uploads=uploads,
+                actor=user.caller.actor,
                 form=values,
                 commitments=commitments,
                 selections=selections,
@@ -223,7 +164,6 @@ def _submit_sync(
                 channel="counter",
                 clerk=user.caller,
             )
-            session.commit()
         except WalletError as exc:
             session.rollback()
             prep = resolve.prepare(
@@ -236,9 +176,9 @@ def _submit_sync(
                 selections=selections,
             )
             message = (
-                t_of(request)("err_materials_missing")
+                KIT.t_of(request)("err_materials_missing")
                 if isinstance(exc, MaterialsMissing)
-                else human_message(exc, lang_of(request))
+                else human_message(exc, KIT.lang_of(request))
             )
             return _apply_render(
                 request,
@@ -251,7 +191,7 @@ def _submit_sync(
                 hidden={"number": number, "name": name, "item": item.code},
             )
         serial = done.application.serial
-    return redirect(request, f"/console/applications/{serial}?taken=1")
+    return KIT.redirect(request, f"/console/applications/{serial}?taken=1")
 
 
 @router.post("/console/accept")
@@ -263,12 +203,12 @@ def accept(
     serial: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """受理 an online application that needs a visit (originals checked at the window)."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     app = app_service.require_for_counter(session=session, serial=serial.strip(), caller=user.caller)
     app_service.accept(session=session, app=app, actor=user.caller.actor, role="counter", now=utcnow())
     session.commit()
-    return redirect(request, f"/console/applications/{app.serial}")
+    return KIT.redirect(request, f"/console/applications/{app.serial}")
 
 
 @router.get("/console/queue/{code}")
@@ -287,7 +227,7 @@ def department_queue(
         view=view if view in ("all", "near_due", "overdue") else "all",
         limit=200,
     )
-    return render(request, "console/queue.html", dept=dept, entries=entries, view=view, pick=pick)
+    return KIT.render(request, "console/queue.html", dept=dept, entries=entries, view=view, pick=pick)
 
 
 def _visible(session: Any, serial: str, user: Identity) -> Any:
@@ -304,7 +244,7 @@ def application(
     mine = [t for t in app.tasks if t.department_code in user.caller.staff_departments("clerk", "approver")]
     task = next((t for t in mine if t.open), mine[0] if mine else None)
     approver = task is not None and f"approver:{task.department_code}" in user.caller.roles
-    return render(
+    return KIT.render(
         request,
         "console/application.html",
         app=out,
@@ -313,7 +253,7 @@ def application(
         approver=approver,
         taken=bool(taken),
         pick=pick,
-        req_names=requirement_names(app.item, lang_of(request)),
+        req_names=requirement_names(app.item, KIT.lang_of(request)),
     )
 
 
@@ -332,7 +272,7 @@ def decide(
 ) -> Response:
     """Approve (an approver's approval concludes and seals), reject with reasons, or ask for a supplement
     listing, at once, the requirements to provide again and any further notes."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     lines = [r.strip() for r in reasons.splitlines() if r.strip()]
     items: list[dict[str, str | None]] = []
@@ -349,7 +289,7 @@ def decide(
         reasons=lines if decision != "supplement" else [],
         items=items,
     )
-    return redirect(request, f"/console/applications/{serial}")
+    return KIT.redirect(request, f"/console/applications/{serial}")
 
 
 @router.get("/console/applications/{serial}/result.pdf")

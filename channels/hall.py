@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,14 +9,15 @@ from fastapi.responses import Response
 
 from channels.identity import Identity, current, hall_user
 from channels.pages import PageRoute
-from channels.rendering import redirect, refuse_bad_csrf, render, t_of
-from core.db import DbInt, utcnow
-from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from channels.rendering import KIT
+from core.clock import utcnow
+from core.db import DbInt
+from core.deps import SessionDep, SettingsDep
 from core.web import qr
 from core.web.security import declare_no_store
+from storage.deps import BlobStoreDep
 from wallet.catalog import service as catalog_service
-from wallet.dependencies import DELEGATION_GRANT, DELEGATION_PRESENT, DELEGATION_READ
-from wallet.errors import NotFound, WalletError
+from wallet.dependencies import DELEGATION_PRESENT, DELEGATION_READ
 from wallet.licenses import grants as grant_service
 from wallet.licenses import holder as holder_service
 from wallet.licenses import presentation as presentation_service
@@ -28,7 +28,6 @@ from wallet.licenses import views as license_views
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 declare_no_store("/hall")
 HallUser = Annotated[Identity, Depends(hall_user)]
-PRESENT_TTLS = (60, 300, 900)
 
 
 @router.get("/hall")
@@ -36,8 +35,8 @@ async def home(request: Request) -> Response:
     """The hall's front page: a welcome and sign-in, or my licenses at a glance."""
     user = await current(request, "hall")
     if user is None:
-        return render(request, "hall/welcome.html")
-    return redirect(request, "/hall/licenses", status_code=302)
+        return KIT.render(request, "hall/welcome.html")
+    return KIT.redirect(request, "/hall/licenses", status_code=302)
 
 
 @router.get("/hall/licenses")
@@ -45,7 +44,7 @@ def licenses(request: Request, user: HallUser, session: SessionDep, settings: Se
     """My licenses (and those of the organisation I act for) as cards."""
     rows = holder_service.list_licenses(session=session, caller=user.caller)
     cards = [license_views.license_out(r, settings=settings, full_holder=True) for r in rows]
-    return render(request, "hall/licenses.html", cards=cards)
+    return KIT.render(request, "hall/licenses.html", cards=cards)
 
 
 @router.get("/hall/licenses/{identifier}")
@@ -57,14 +56,14 @@ def license_detail(
     out = license_views.license_out(lic, settings=settings, full_holder=True)
     events = license_service.list_events(session=session, lic=lic)
     departments = catalog_service.list_departments(session=session)
-    return render(
+    return KIT.render(
         request,
         "hall/license.html",
         lic=out,
         events=events,
         departments=departments,
         purposes=purpose_catalog.list_all(),
-        ttls=PRESENT_TTLS,
+        ttls=presentation_service.TTL_CHOICES,
     )
 
 
@@ -93,11 +92,11 @@ def present(
     settings: SettingsDep,
     csrf: Annotated[str | None, Form()] = None,
     fields: Annotated[list[str] | None, Form()] = None,
-    ttl: Annotated[int, Form()] = 300,
+    ttl: Annotated[int, Form()] = presentation_service.DEFAULT_TTL,
 ) -> Response:
     """亮证: a short-lived signed token with only the chosen fields, shown as a QR code."""
-    t = t_of(request)
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    t = KIT.t_of(request)
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     lic = holder_service.get_license(
         session=session,
@@ -111,11 +110,11 @@ def present(
         settings=settings,
         lic=lic,
         fields=list(fields or []),
-        ttl=ttl if ttl in PRESENT_TTLS else 300,
+        ttl=presentation_service.offered_ttl(ttl),
     )
     session.commit()
     link = presentation_service.verify_link(settings, shown.token)
-    return render(
+    return KIT.render(
         request,
         "hall/present.html",
         lic=license_views.license_out(lic, settings=settings, full_holder=True),
@@ -140,10 +139,8 @@ def grant(
     days: Annotated[int, Form()] = 30,
 ) -> Response:
     """用证授权: let a department use this license for a purpose (a code of the catalog) and a period."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
-    if not 1 <= days <= 365:
-        raise WalletError("a grant lasts between 1 and 365 days", field="valid_until", code="grant_days")
     holder_service.grant(
         session=session,
         caller=user.caller,
@@ -151,10 +148,10 @@ def grant(
         grantee_kind="department",
         grantee=department.strip().upper(),
         purpose=purpose,
-        valid_until=utcnow() + timedelta(days=days),
+        valid_until=grant_service.valid_until_after(days=days),
     )
     session.commit()
-    return redirect(request, "/hall/grants")
+    return KIT.redirect(request, "/hall/grants")
 
 
 @router.get("/hall/grants")
@@ -167,7 +164,7 @@ def grants(request: Request, user: HallUser, session: SessionDep) -> Response:
     ]
     log = grant_service.list_access(session=session, holder_indexes=hids, limit=200)
     names = {d.credit_code: d.name for d in catalog_service.list_departments(session=session)}
-    return render(request, "hall/grants.html", grants=rows, log=log, dept_names=names)
+    return KIT.render(request, "hall/grants.html", grants=rows, log=log, dept_names=names)
 
 
 @router.post("/hall/grants/{grant_id}/withdraw")
@@ -179,11 +176,7 @@ def withdraw(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Withdraw a grant; reads through it stop at once."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
-    row = grant_service.get(session=session, grant_id=grant_id)
-    if row is None or row.holder_index not in user.caller.holder_indexes(DELEGATION_GRANT):
-        raise NotFound("no such grant", field="grant_id", code="grant_not_found")
-    grant_service.withdraw(session=session, grant=row, actor=user.caller.actor)
-    session.commit()
-    return redirect(request, "/hall/grants")
+    holder_service.withdraw(session=session, caller=user.caller, grant_id=grant_id)
+    return KIT.redirect(request, "/hall/grants")

@@ -3,57 +3,33 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
-from channels.hall_apply import parse_answers, requirement_names
+from channels.hall_apply import parse_answers, read_uploads, requirement_names
 from channels.identity import Identity, hall_user
 from channels.pages import PageRoute, human_message
-from channels.rendering import lang_of, redirect, refuse_bad_csrf, render, settings_of, t_of
-from core.db import DbInt, utcnow
+from channels.rendering import KIT
+from core.db import DbInt
 from core.deps import SessionDep
+from core.runtime import runtime_of
 from core.web.i18n import pick
+from core.web.pages import settings_of
 from core.web.security import declare_no_store
-from wallet.applications import appointments, feedback, materials, progress, resolve, review, views
+from storage.deps import blob_store_of
+from wallet.applications import appointments, feedback, intake, progress, review, views
 from wallet.applications import service as app_service
-from wallet.applications.applicant import from_caller
 from wallet.applications.exceptions import ApplicationNotFound, MaterialsMissing
-from wallet.errors import Forbidden, NotFound, WalletError
+from wallet.errors import WalletError
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 declare_no_store("/hall")
 HallUser = Annotated[Identity, Depends(hall_user)]
-SLOT_DAYS = 14  # how far ahead the booking form offers slots
 NOTICES = ("submitted", "supplemented", "booked", "cancelled")
-
-
-def _applicant(user: Identity, app: Any) -> Any:
-    """The applicant as the signed-in identity acts now; it must be the application's own applicant."""
-    applicant = from_caller(user.caller, app.item)
-    if applicant.index != app.applicant_index:
-        raise Forbidden("switch to the identity this application was made for", code="switch_identity_for_application")
-    return applicant
-
-
-def supplement_preparation(session: Any, user: Identity, app: Any, **answers: Any) -> Any:
-    """The requirements the supplement request lists, resolved as the service will check them."""
-    asked = review.pending_supplement(session=session, app=app)
-    keys = [str(e["requirement"]) for e in asked if e.get("requirement")]
-    used = frozenset(m.document_id for m in app.materials if m.document_id is not None)
-    return resolve.prepare(
-        session=session,
-        item=app.item,
-        applicant=_applicant(user, app),
-        now=utcnow(),
-        only=keys,
-        exclude_documents=used,
-        **answers,
-    )
 
 
 def application_page(
@@ -70,7 +46,7 @@ def application_page(
     settings = settings_of(request)
     out = views.application_out(session=session, settings=settings, app=app, base_url="")
     if prep is None and app.status == "supplement":
-        prep = supplement_preparation(session, user, app)
+        prep = intake.prepare_supplement(session=session, caller=user.caller, app=app)
     centres = appointments.list_centres(session=session) if app.item.needs_visit else []
     centre = None
     slots: list[Any] = []
@@ -78,14 +54,9 @@ def application_page(
     if wanted and centres and out.appointment is None:
         centre = appointments.get_centre(session=session, code=wanted)
         if centre is not None:
-            now = utcnow()
-            slots = [
-                s
-                for s in appointments.list_slots(session=session, centre=centre, start=now, end=now + timedelta(days=SLOT_DAYS))
-                if s.booked < s.capacity
-            ]
+            slots = appointments.open_slots(session=session, centre=centre)
     notice = next((n for n in NOTICES if request.query_params.get(n)), None)
-    return render(
+    return KIT.render(
         request,
         "hall/application.html",
         status_code=status,
@@ -100,7 +71,7 @@ def application_page(
         centre=centre,
         slots=slots,
         pick=pick,
-        req_names=requirement_names(app.item, lang_of(request)),
+        req_names=requirement_names(app.item, KIT.lang_of(request)),
     )
 
 
@@ -112,13 +83,13 @@ def progress_page(
     page the QR code of a sealed result opens); without both, the form asking for them."""
     settings = settings_of(request)
     if not serial or not code:
-        return render(request, "hall/progress.html", status=None, serial=serial)
+        return KIT.render(request, "hall/progress.html", status=None, serial=serial)
     try:
         status = progress.lookup(session=session, settings=settings, serial=serial, code=code)
     except ApplicationNotFound:
-        error = t_of(request)("progress_not_found")
-        return render(request, "hall/progress.html", status_code=404, status=None, serial=serial, error=error)
-    return render(request, "hall/progress.html", status=status, serial=serial)
+        error = KIT.t_of(request)("progress_not_found")
+        return KIT.render(request, "hall/progress.html", status_code=404, status=None, serial=serial, error=error)
+    return KIT.render(request, "hall/progress.html", status=status, serial=serial)
 
 
 @router.get("/hall/applications/{serial}")
@@ -133,49 +104,28 @@ async def supplement(serial: str, request: Request, user: HallUser) -> Response:
     """补正: upload and fill exactly what the request listed, then hand the application back for review."""
     form = await request.form()
     csrf = form.get("csrf")
-    if (refused := refuse_bad_csrf(request, csrf if isinstance(csrf, str) else None)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf if isinstance(csrf, str) else None)) is not None:
         return refused
-    limit = settings_of(request).upload_limit_bytes
-    uploads: dict[str, tuple[bytes, str, str]] = {}
-    for name, value in form.multi_items():
-        if name.startswith("doc__") and isinstance(value, UploadFile) and value.filename:
-            data = await value.read(limit + 1)  # never buffer more than one byte past the limit
-            uploads[name.removeprefix("doc__")] = (data, value.content_type or "", value.filename)
+    uploads = await read_uploads(form, limit=settings_of(request).upload_limit_bytes)
     return await run_in_threadpool(_supplement_sync, request, user, serial, form, uploads)
 
 
 def _supplement_sync(
-    request: Request, user: Identity, serial: str, form: FormData, uploads: dict[str, tuple[bytes, str, str]]
+    request: Request, user: Identity, serial: str, form: FormData, uploads: dict[str, intake.Upload]
 ) -> Response:
     settings = settings_of(request)
-    with request.app.state.sessionmaker() as session:
+    with runtime_of(request).sessionmaker() as session:
         app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
-        prep = supplement_preparation(session, user, app)
+        prep = intake.prepare_supplement(session=session, caller=user.caller, app=app)
         values, commitments, selections = parse_answers(form, prep)
-        asked_keys = {r.key for r in prep.requirements}
         try:
-            for key, (data, content_type, filename) in uploads.items():
-                if key not in asked_keys:
-                    continue  # only what the request listed is taken
-                req = materials.document_requirement(item=app.item, key=key)
-                doc = materials.upload(
-                    session=session,
-                    blob_store=request.app.state.blob_store,
-                    item=app.item,
-                    applicant=_applicant(user, app),
-                    requirement=key,
-                    data=data,
-                    content_type=content_type,
-                    filename=filename,
-                    actor=user.caller.actor,
-                    limit=min(req.max_bytes or settings.upload_limit_bytes, settings.upload_limit_bytes),
-                )
-                selections[key] = doc.id
-            session.flush()
-            review.supplement(
+            intake.supplement_with_uploads(
                 session=session,
+                settings=settings,
+                blob_store=blob_store_of(request),
                 caller=user.caller,
-                serial=serial,
+                app=app,
+                uploads=uploads,
                 form=values,
                 commitments=commitments,
                 selections=selections,
@@ -183,12 +133,14 @@ def _supplement_sync(
         except WalletError as exc:
             session.rollback()
             app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
-            again = supplement_preparation(session, user, app, form=values, commitments=commitments, selections=selections)
-            message = human_message(exc, lang_of(request))
+            again = intake.prepare_supplement(
+                session=session, caller=user.caller, app=app, form=values, commitments=commitments, selections=selections
+            )
+            message = human_message(exc, KIT.lang_of(request))
             if isinstance(exc, MaterialsMissing):
-                message = t_of(request)("err_supplement_missing")
+                message = KIT.t_of(request)("err_supplement_missing")
             return application_page(request, session, user, app, error=message, status=exc.status_code, prep=again)
-    return redirect(request, f"/hall/applications/{serial}?supplemented=1")
+    return KIT.redirect(request, f"/hall/applications/{serial}?supplemented=1")
 
 
 @router.post("/hall/applications/{serial}/appointment")
@@ -201,22 +153,18 @@ def book(
     slot_id: Annotated[DbInt, Form()] = 0,
 ) -> Response:
     """预约办理: book a free slot at the chosen centre and show it on the application."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
-    if not app.item.needs_visit:
-        raise NotFound("this item needs no counter visit", field="serial", code="no_visit_needed")
-    booking = appointments.book(
+    appointments.book_for_application(
         session=session,
-        holder_index=_applicant(user, app).index,
-        actor=user.caller.actor,
-        item=app.item,
+        caller=user.caller,
+        app=app,
         slot_id=slot_id,
         daily_limit=settings_of(request).appointment_daily_limit,
     )
-    appointments.attach(session=session, booking=booking, app=app)
     session.commit()
-    return redirect(request, f"/hall/applications/{serial}?booked=1")
+    return KIT.redirect(request, f"/hall/applications/{serial}?booked=1")
 
 
 @router.post("/hall/applications/{serial}/appointment/cancel")
@@ -228,13 +176,9 @@ def cancel(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Cancel the application's booking; its place is freed."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
-    shown = appointments.for_application(session=session, app=app)
-    if shown is None:
-        raise NotFound("this application has no appointment", field="serial", code="appointment_not_found")
-    booking = appointments.get_booking(session=session, appointment_id=shown.id, holder_indexes=user.caller.holder_indexes())
-    appointments.cancel(session=session, booking=booking, actor=user.caller.actor)
+    appointments.cancel_for_application(session=session, caller=user.caller, app=app)
     session.commit()
-    return redirect(request, f"/hall/applications/{serial}?cancelled=1")
+    return KIT.redirect(request, f"/hall/applications/{serial}?cancelled=1")

@@ -13,13 +13,16 @@ from starlette.datastructures import FormData, UploadFile
 
 from channels.identity import Identity, hall_user
 from channels.pages import PageRoute, human_message
-from channels.rendering import lang_of, redirect, refuse_bad_csrf, render, settings_of, t_of
-from core.db import utcnow
-from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from channels.rendering import KIT
+from core.clock import utcnow
+from core.deps import SessionDep, SettingsDep
 from core.inputs import ascii_digits, ascii_int
+from core.runtime import runtime_of
 from core.web.i18n import pick
+from core.web.pages import settings_of
 from core.web.security import declare_no_store
-from wallet.applications import feedback, materials, resolve, review
+from storage.deps import BlobStoreDep, blob_store_of
+from wallet.applications import feedback, intake, resolve, review
 from wallet.applications import service as app_service
 from wallet.applications.applicant import from_caller
 from wallet.applications.exceptions import MaterialsMissing
@@ -35,7 +38,7 @@ HallUser = Annotated[Identity, Depends(hall_user)]
 def services(request: Request, user: HallUser, session: SessionDep) -> Response:
     """The service catalog (事项目录): personal and business items."""
     items = items_service.list_items(session=session)
-    return render(request, "hall/services.html", items=items, pick=pick)
+    return KIT.render(request, "hall/services.html", items=items, pick=pick)
 
 
 @router.get("/hall/services/{code}")
@@ -44,8 +47,8 @@ def guide(
 ) -> Response:
     """The service guide (办事指南) and the way in to applying."""
     item = items_service.require_item(session=session, code=code)
-    data = items_service.guide(session=session, item=item, base_url=settings.issuer, lang=lang_of(request))
-    return render(request, "hall/guide.html", g=data, item=item, pick=pick)
+    data = items_service.guide(session=session, item=item, base_url=settings.issuer, lang=KIT.lang_of(request))
+    return KIT.render(request, "hall/guide.html", g=data, item=item, pick=pick)
 
 
 def requirement_names(item: Any, lang: str) -> dict[str, str]:
@@ -69,7 +72,7 @@ def _apply_render(
     request: Request, item: Any, prep: Any, *, error: str | None = None, status: int = 200, **extra: Any
 ) -> Response:
     holder_number_required = bool(item.issues_license_type) and prep.applicant.number is None
-    return render(
+    return KIT.render(
         request,
         "hall/apply.html",
         status_code=status,
@@ -115,65 +118,54 @@ def parse_answers(form: FormData, prep: Any) -> tuple[dict[str, dict[str, Any]],
     return values, commitments, selections
 
 
+async def read_uploads(form: FormData, *, limit: int) -> dict[str, intake.Upload]:
+    """The files attached to ``doc__<requirement>`` fields, each read to at most one byte past ``limit``
+    (never more is buffered; the service refuses what is too large)."""
+    uploads: dict[str, intake.Upload] = {}
+    for name, value in form.multi_items():
+        if name.startswith("doc__") and isinstance(value, UploadFile) and value.filename:
+            data = await value.read(limit + 1)
+            uploads[name.removeprefix("doc__")] = intake.Upload(data, value.content_type or "", value.filename)
+    return uploads
+
+
 @router.post("/hall/apply/{code}")
 async def apply_submit(code: str, request: Request, user: HallUser) -> Response:
     """Upload what was attached, then submit; if anything is still missing, say all of it at once."""
     form = await request.form()
     csrf = form.get("csrf")
-    if (refused := refuse_bad_csrf(request, csrf if isinstance(csrf, str) else None)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf if isinstance(csrf, str) else None)) is not None:
         return refused
-    uploads: dict[str, tuple[bytes, str, str]] = {}
-    settings = settings_of(request)
-    for name, value in form.multi_items():
-        if name.startswith("doc__") and isinstance(value, UploadFile) and value.filename:
-            data = await value.read(settings.upload_limit_bytes + 1)
-            uploads[name.removeprefix("doc__")] = (data, value.content_type or "", value.filename)
+    uploads = await read_uploads(form, limit=settings_of(request).upload_limit_bytes)
     return await run_in_threadpool(_apply_sync, request, user, code, form, uploads)
 
 
 def _apply_sync(
-    request: Request, user: Identity, code: str, form: FormData, uploads: dict[str, tuple[bytes, str, str]]
+    request: Request, user: Identity, code: str, form: FormData, uploads: dict[str, intake.Upload]
 ) -> Response:
     settings = settings_of(request)
-    blob_store = request.app.state.blob_store
-    with request.app.state.sessionmaker() as session:
+    blob_store = blob_store_of(request)
+    with runtime_of(request).sessionmaker() as session:
         item = items_service.require_item(session=session, code=code)
         applicant = from_caller(user.caller, item)
         prep = resolve.prepare(session=session, item=item, applicant=applicant, now=utcnow())
         values, commitments, selections = parse_answers(form, prep)
+        holder_number = form.get("holder_number")
         try:
-            for key, (data, content_type, filename) in uploads.items():
-                req = materials.document_requirement(item=item, key=key)
-                limit = min(req.max_bytes or settings.upload_limit_bytes, settings.upload_limit_bytes)
-                doc = materials.upload(
-                    session=session,
-                    blob_store=blob_store,
-                    item=item,
-                    applicant=applicant,
-                    requirement=key,
-                    data=data,
-                    content_type=content_type,
-                    filename=filename,
-                    actor=user.caller.actor,
-                    limit=limit,
-                )
-                selections[key] = doc.id
-            session.commit()
-            holder_number = form.get("holder_number")
-            done = app_service.submit(
+            done = intake.submit_with_uploads(
                 session=session,
                 settings=settings,
+                blob_store=blob_store,
                 item=item,
                 applicant=applicant,
+                uploads=uploads,
+                actor=user.caller.actor,
                 form=values,
                 commitments=commitments,
                 selections=selections,
                 idempotency_key=str(form.get("submit_key") or "") or None,
-                holder_number=holder_number.strip()
-                if isinstance(holder_number, str) and holder_number
-                else None,
+                holder_number=holder_number.strip() if isinstance(holder_number, str) and holder_number else None,
             )
-            session.commit()
         except WalletError as exc:
             session.rollback()
             prep = resolve.prepare(
@@ -185,19 +177,19 @@ def _apply_sync(
                 commitments=commitments,
                 selections=selections,
             )
-            message = human_message(exc, lang_of(request))
+            message = human_message(exc, KIT.lang_of(request))
             if isinstance(exc, MaterialsMissing):
-                message = t_of(request)("err_materials_missing")
+                message = KIT.t_of(request)("err_materials_missing")
             return _apply_render(request, item, prep, error=message, status=exc.status_code)
         serial = done.application.serial
-    return redirect(request, f"/hall/applications/{serial}?submitted=1")
+    return KIT.redirect(request, f"/hall/applications/{serial}?submitted=1")
 
 
 @router.get("/hall/applications")
 def applications(request: Request, user: HallUser, session: SessionDep) -> Response:
     """My applications (and those of the organisation I act for)."""
     rows = app_service.list_mine(session=session, caller=user.caller)
-    return render(request, "hall/applications.html", apps=rows, pick=pick)
+    return KIT.render(request, "hall/applications.html", apps=rows, pick=pick)
 
 
 @router.get("/hall/applications/{serial}/result.pdf")
@@ -230,9 +222,9 @@ def rate(
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """好差评: one rating per concluded application."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
     feedback.rate(session=session, caller=user.caller, app=app, score=score, comment=comment)
     session.commit()
-    return redirect(request, f"/hall/applications/{serial}")
+    return KIT.redirect(request, f"/hall/applications/{serial}")

@@ -11,17 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from channels import identity, oidc
 from channels import sessions as web_sessions
 from channels.pages import PageRoute
-from channels.rendering import (
-    error_page,
-    lang_of,
-    redirect,
-    refuse_bad_csrf,
-    renew_csrf,
-    set_cookie,
-    settings_of,
-    t_of,
-)
-from core.web.pages import safe_next
+from channels.rendering import KIT, error_page
+from core.runtime import runtime_of
+from core.web.pages import safe_next, settings_of
 from core.web.security import declare_no_store
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -39,7 +31,7 @@ def _start_flow(request: Request, next_path: str) -> tuple[str, str | None]:
     settings = settings_of(request)
     flow = oidc.Flow.new()
     cookie_value = identity.session_cookie(request, CHANNEL)
-    with request.app.state.sessionmaker() as db:
+    with runtime_of(request).sessionmaker() as db:
         state = web_sessions.load(session=db, settings=settings, channel=CHANNEL, cookie=cookie_value)
         new_cookie = None
         if state is None:
@@ -52,13 +44,13 @@ def _start_flow(request: Request, next_path: str) -> tuple[str, str | None]:
         }
         web_sessions.save(session=db, settings=settings, state=state)
         db.commit()
-    return oidc.authorize_url(settings, flow, lang=lang_of(request)), new_cookie
+    return oidc.authorize_url(settings, flow, lang=KIT.lang_of(request)), new_cookie
 
 
 def _with_cookie(request: Request, location: str, cookie: str | None) -> Response:
-    response = redirect(request, location, status_code=302)
+    response = KIT.redirect(request, location, status_code=302)
     if cookie:
-        set_cookie(response, request, web_sessions.cookie_name(CHANNEL), cookie)
+        KIT.set_cookie(response, request, web_sessions.cookie_name(CHANNEL), cookie)
     return response
 
 
@@ -82,11 +74,11 @@ async def callback(
 ) -> Response:
     """OIDC Core §3.1.2.5: check ``state``, exchange the code, validate the ID token, start the session."""
     settings = settings_of(request)
-    t = t_of(request)
+    t = KIT.t_of(request)
     cookie_value = identity.session_cookie(request, CHANNEL)
 
     def load() -> web_sessions.WebState | None:
-        with request.app.state.sessionmaker() as db:
+        with runtime_of(request).sessionmaker() as db:
             found = web_sessions.load(session=db, settings=settings, channel=CHANNEL, cookie=cookie_value)
             db.commit()
             return found
@@ -105,13 +97,13 @@ async def callback(
     web_state.data["sid"] = tokens["id_claims"].get("sid")
 
     def store() -> str:
-        with request.app.state.sessionmaker() as db:
+        with runtime_of(request).sessionmaker() as db:
             _, new_cookie = web_sessions.rotate(session=db, settings=settings, state=web_state)
             db.commit()
         return new_cookie
 
     new_cookie = await run_in_threadpool(store)
-    renew_csrf(request)
+    KIT.renew_csrf(request)
     return _with_cookie(request, return_path(flow_data.get("next")), new_cookie)
 
 
@@ -119,7 +111,7 @@ async def callback(
 async def logout(request: Request, csrf: str | None = Form(None)) -> Response:
     """End the hall session, revoke its refresh token and end the idp session too (single logout)."""
     settings = settings_of(request)
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     current = await identity.current(request, CHANNEL)
     target = "/hall"
@@ -136,4 +128,4 @@ async def logout(request: Request, csrf: str | None = Form(None)) -> Response:
                 }
             )
     await run_in_threadpool(identity.end_browser_session, request, CHANNEL)
-    return identity.forget_cookie(redirect(request, target), request, CHANNEL)
+    return identity.forget_cookie(KIT.redirect(request, target), request, CHANNEL)

@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from channels import oidc
 from channels import sessions as web_sessions
-from channels.rendering import delete_cookie, read_cookie, renew_csrf, settings_of
+from channels.rendering import KIT
+from core.runtime import runtime_of
 from core.settings import Settings
+from core.web.pages import settings_of
 from idp.errors import IdpError
 from wallet.dependencies import Caller
 from wallet.errors import WalletError
@@ -31,7 +33,7 @@ class LoginRequired(Exception):
 
 
 class NotConfigured(WalletError):
-    """The app has no token verifier (the composition root sets ``app.state.token_verifier``)."""
+    """The app has no token verifier (the composition root sets the runtime's ``token_verifier``)."""
 
     code = "not_configured"
     status_code = 503
@@ -68,7 +70,7 @@ class Identity:
 
 def verify_access_token(request: Request, token: str) -> dict[str, Any]:
     """Claims of an access token, checked by the app's token verifier (idp's, via the composition root)."""
-    verifier = getattr(request.app.state, "token_verifier", None)
+    verifier = runtime_of(request).token_verifier
     if verifier is None:
         raise NotConfigured("this server cannot verify sign-ins yet (no token verifier is configured)")
     claims: dict[str, Any] = verifier(token)
@@ -77,26 +79,26 @@ def verify_access_token(request: Request, token: str) -> dict[str, Any]:
 
 def session_cookie(request: Request, channel: str) -> str | None:
     """The browser's session cookie of ``channel`` (``__Host-`` name outside development), or None."""
-    return read_cookie(request, web_sessions.cookie_name(channel))
+    return KIT.read_cookie(request, web_sessions.cookie_name(channel))
 
 
 def _load(request: Request, settings: Settings, channel: str) -> web_sessions.WebState | None:
     cookie = session_cookie(request, channel)
-    with request.app.state.sessionmaker() as db:
+    with runtime_of(request).sessionmaker() as db:
         state = web_sessions.load(session=db, settings=settings, channel=channel, cookie=cookie)
         db.commit()
     return state
 
 
 def _store(request: Request, settings: Settings, state: web_sessions.WebState) -> None:
-    with request.app.state.sessionmaker() as db:
+    with runtime_of(request).sessionmaker() as db:
         web_sessions.save(session=db, settings=settings, state=state)
         db.commit()
 
 
 def end(request: Request, state: web_sessions.WebState | None) -> None:
     """Delete a session row."""
-    with request.app.state.sessionmaker() as db:
+    with runtime_of(request).sessionmaker() as db:
         web_sessions.destroy(session=db, state=state)
         db.commit()
 
@@ -105,16 +107,16 @@ def end_browser_session(request: Request, channel: str) -> None:
     """Logout, a privilege change: the row the browser's cookie names is deleted whatever it holds (signed
     in, half-way through a login, or expired tokens), and the next response carries a new CSRF token."""
     settings = settings_of(request)
-    with request.app.state.sessionmaker() as db:
+    with runtime_of(request).sessionmaker() as db:
         state = web_sessions.load(session=db, settings=settings, channel=channel, cookie=session_cookie(request, channel))
         web_sessions.destroy(session=db, state=state)
         db.commit()
-    renew_csrf(request)
+    KIT.renew_csrf(request)
 
 
 def forget_cookie(response: Response, request: Request, channel: str) -> Response:
     """Expire the browser's session cookie of ``channel``."""
-    delete_cookie(response, request, web_sessions.cookie_name(channel))
+    KIT.delete_cookie(response, request, web_sessions.cookie_name(channel))
     return response
 
 

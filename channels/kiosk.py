@@ -18,10 +18,13 @@ from channels import identity, oidc
 from channels import sessions as web_sessions
 from channels.identity import Identity, kiosk_user
 from channels.pages import PageRoute
-from channels.rendering import finish, redirect, refuse_bad_csrf, render, set_cookie, settings_of, t_of
-from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from channels.rendering import KIT
+from core.deps import SessionDep, SettingsDep
+from core.runtime import runtime_of
 from core.web import qr
+from core.web.pages import settings_of
 from core.web.security import declare_no_store
+from storage.deps import BlobStoreDep
 from wallet.licenses import holder as holder_service
 from wallet.licenses import views as license_views
 
@@ -35,14 +38,14 @@ MIN_PAGE_IDLE = 3  # seconds: long enough to read that the page is about to log 
 def _load(request: Request) -> web_sessions.WebState | None:
     settings = settings_of(request)
     cookie = identity.session_cookie(request, CHANNEL)
-    with request.app.state.sessionmaker() as db:
+    with runtime_of(request).sessionmaker() as db:
         state = web_sessions.load(session=db, settings=settings, channel=CHANNEL, cookie=cookie)
         db.commit()
     return state
 
 
 def _save(request: Request, state: web_sessions.WebState) -> None:
-    with request.app.state.sessionmaker() as db:
+    with runtime_of(request).sessionmaker() as db:
         web_sessions.save(session=db, settings=settings_of(request), state=state)
         db.commit()
 
@@ -51,14 +54,14 @@ def _save(request: Request, state: web_sessions.WebState) -> None:
 async def welcome(request: Request) -> Response:
     """The idle screen: one big button to log in by scanning."""
     if await identity.current(request, CHANNEL) is not None:
-        return redirect(request, "/kiosk/licenses", status_code=302)
-    return render(request, "kiosk/welcome.html")
+        return KIT.redirect(request, "/kiosk/licenses", status_code=302)
+    return KIT.render(request, "kiosk/welcome.html")
 
 
 @router.post("/kiosk/start")
 async def start(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
     """Ask the idp for a device code; remember it in a fresh kiosk session."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     settings = settings_of(request)
     grant = await oidc.device_authorization(request, settings)
@@ -73,7 +76,7 @@ async def start(request: Request, csrf: Annotated[str | None, Form()] = None) ->
     }
 
     def create() -> str:
-        with request.app.state.sessionmaker() as db:
+        with runtime_of(request).sessionmaker() as db:
             old = web_sessions.load(
                 session=db,
                 settings=settings,
@@ -86,8 +89,8 @@ async def start(request: Request, csrf: Annotated[str | None, Form()] = None) ->
             return cookie
 
     cookie = await run_in_threadpool(create)
-    response = redirect(request, "/kiosk/scan")
-    set_cookie(response, request, web_sessions.cookie_name(CHANNEL), cookie)
+    response = KIT.redirect(request, "/kiosk/scan")
+    KIT.set_cookie(response, request, web_sessions.cookie_name(CHANNEL), cookie)
     return response
 
 
@@ -96,9 +99,9 @@ def scan(request: Request) -> Response:
     """The login QR (``verification_uri_complete``) and the short code, while the script polls."""
     state = _load(request)
     if state is None or "device_code" not in state.data:
-        return redirect(request, "/kiosk", status_code=302)
-    t = t_of(request)
-    return render(
+        return KIT.redirect(request, "/kiosk", status_code=302)
+    t = KIT.t_of(request)
+    return KIT.render(
         request,
         "kiosk/scan.html",
         qr=qr.svg(str(state.data["uri"]), label=t("kiosk_qr_label")),
@@ -140,7 +143,7 @@ async def poll(request: Request) -> Response:
 
 
 def _status(request: Request, status: str) -> Response:
-    return finish(JSONResponse({"status": status}, headers={"Cache-Control": "no-store"}), request)
+    return KIT.finish(JSONResponse({"status": status}, headers={"Cache-Control": "no-store"}), request)
 
 
 def page_idle_seconds(asked: int | None) -> int:
@@ -166,7 +169,7 @@ def licenses(
     """The person's licenses, each printable; the page logs out after inactivity."""
     rows = holder_service.list_licenses(session=session, caller=user.caller)
     cards = [license_views.license_out(r, settings=settings, full_holder=True) for r in rows]
-    return render(request, "kiosk/licenses.html", cards=cards, idle=page_idle_seconds(idle))
+    return KIT.render(request, "kiosk/licenses.html", cards=cards, idle=page_idle_seconds(idle))
 
 
 @router.get("/kiosk/licenses/{identifier}/pdf")
@@ -184,7 +187,7 @@ def license_pdf(identifier: str, request: Request, user: KioskUser, session: Ses
 @router.post("/kiosk/logout")
 async def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
     """End the kiosk session at once (the idle timer posts this too)."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     state = await run_in_threadpool(_load, request)
     if state is not None:
@@ -192,4 +195,4 @@ async def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -
         if token:
             await oidc.revoke(request, settings_of(request), token=str(token), hall=False)
     await run_in_threadpool(identity.end_browser_session, request, CHANNEL)
-    return identity.forget_cookie(redirect(request, "/kiosk?bye=1"), request, CHANNEL)
+    return identity.forget_cookie(KIT.redirect(request, "/kiosk?bye=1"), request, CHANNEL)

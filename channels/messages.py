@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from channels.messages_forms import FORMS
+from channels.messages_guide import GUIDE
 from channels.messages_progress import PROGRESS
 from channels.messages_staff import ADMIN, CONSOLE
 from channels.msg import M
@@ -357,4 +358,4 @@ SERVICES: M = {
     ),
 }
 
-MESSAGES: M = {**COMMON, **HALL, **VERIFY, **ERRORS, **KIOSK, **SERVICES, **CONSOLE, **ADMIN, **FORMS, **PROGRESS}
+MESSAGES: M = {**COMMON, **HALL, **VERIFY, **ERRORS, **KIOSK, **SERVICES, **CONSOLE, **ADMIN, **FORMS, **PROGRESS, **GUIDE}

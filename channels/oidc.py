@@ -23,7 +23,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from starlette.routing import NoMatchFound
 
-from core.crypto import blind_index
+from core.crypto import client_secret
+from core.runtime import Runtime, Slot, runtime_of
 from core.settings import Settings
 from wallet.errors import WalletError
 
@@ -37,6 +38,14 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 JWKS_TTL = 60
 
 
+def _no_keys(runtime: Runtime) -> list[tuple[float, KeySet]]:
+    return []
+
+
+# the identity provider's keys as last fetched: [(valid until, keys)], empty before the first fetch
+_WEB_JWKS: Slot[list[tuple[float, KeySet]]] = Slot("channels.web_jwks", _no_keys)
+
+
 class LoginError(WalletError):
     """The sign-in could not be completed (bad state, refused code, invalid ID token)."""
 
@@ -45,8 +54,8 @@ class LoginError(WalletError):
 
 
 def hall_secret(settings: Settings) -> str:
-    """The hall's client secret, derived from the master key exactly as the idp seed registers it."""
-    return blind_index("hall", master_key=settings.secret_key, context="idp.client.hall")[:43]
+    """The hall's client secret, derived from the master key as the idp seed registers it (one derivation)."""
+    return client_secret(HALL_CLIENT, master_key=settings.secret_key)
 
 
 def redirect_uri(settings: Settings) -> str:
@@ -154,16 +163,16 @@ async def refresh(request: Request, settings: Settings, *, refresh_token: str) -
 
 
 async def _keyset(request: Request, settings: Settings, *, force: bool = False) -> KeySet:
-    cached = getattr(request.app.state, "web_jwks", None)
-    if cached is not None and not force and cached[0] > time.monotonic():
-        keyset: KeySet = cached[1]
+    cached = runtime_of(request).get(_WEB_JWKS)
+    if cached and not force and cached[0][0] > time.monotonic():
+        keyset: KeySet = cached[0][1]
         return keyset
     async with _client(request, settings) as client:
         response = await client.get("/jwks.json")
     if response.status_code != 200:
         raise LoginError("the identity provider's keys are unavailable")
     keyset = KeySet.import_key_set(response.json())
-    request.app.state.web_jwks = (time.monotonic() + JWKS_TTL, keyset)
+    cached[:] = [(time.monotonic() + JWKS_TTL, keyset)]
     return keyset
 
 

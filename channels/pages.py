@@ -13,7 +13,8 @@ from fastapi.routing import APIRoute
 
 from channels.identity import LoginRequired
 from channels.messages import MESSAGES
-from channels.rendering import error_page, lang_of, redirect, translator
+from channels.rendering import KIT, error_page
+from core.web.i18n import EN
 from idp.errors import IdpError
 from signing.errors import SigningError
 from storage import StorageError
@@ -24,13 +25,13 @@ PackageError = (WalletError, IdpError, SigningError, StorageError)
 
 def human_message(exc: BaseException, lang: str) -> str:
     """A sentence for people: the known codes are translated; others keep the package's own sentence."""
-    t = translator(lang)
+    t = KIT.translator(lang)
     code = str(getattr(exc, "code", "") or "")
     key = f"err_{code}"
     if key in MESSAGES:
         return t(key)
     detail = str(exc).strip()
-    if lang == "en":
+    if lang == EN:
         return (detail[:1].upper() + detail[1:]) if detail else t("err_generic")
     return t("err_generic_detail", detail=detail) if detail else t("err_generic")
 
@@ -51,15 +52,15 @@ class PageRoute(APIRoute):
             try:
                 return await original(request)
             except LoginRequired as exc:
-                return redirect(request, login_path(exc.channel, exc.next_path))
+                return KIT.redirect(request, login_path(exc.channel, exc.next_path))
             except PackageError as exc:
                 status = int(getattr(exc, "status_code", 400) or 400)
-                return error_page(request, human_message(exc, lang_of(request)), status_code=status)
+                return error_page(request, human_message(exc, KIT.lang_of(request)), status_code=status)
             except RequestValidationError:
-                t = translator(lang_of(request))
+                t = KIT.translator(KIT.lang_of(request))
                 return error_page(request, t("err_bad_input"), status_code=422)
             except HTTPException as exc:
-                t = translator(lang_of(request))
+                t = KIT.translator(KIT.lang_of(request))
                 key = "err_not_found" if exc.status_code == 404 else "err_generic"
                 return error_page(request, t(key), status_code=exc.status_code)
 

@@ -1,5 +1,6 @@
-"""The web channels' page helpers: the web kit (core/web) over the channels' templates, texts, CSRF cookie and
-page headers, plus the human error page."""
+"""The web channels' page kit: the web kit (core/web) over the channels' templates, texts, CSRF cookie and page
+headers, plus the human error page. Pages call its methods (``KIT.render``, ``KIT.redirect`` …) and the kit-free
+helpers of core/web/pages.py (``settings_of``) directly."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi.responses import Response
 
 from channels.messages import MESSAGES
 from core.clock import CHINA_TZ
-from core.web.pages import PageKit, settings_of
+from core.web.pages import PageKit
 from core.web.render import environment
 
 CSRF_COOKIE = "wallet_csrf"
@@ -47,7 +48,7 @@ def _context(request: Request) -> dict[str, Any]:
 
 
 def _csrf_refused(request: Request) -> Response:
-    return error_page(request, t_of(request)("err_csrf"), status_code=403)
+    return error_page(request, KIT.t_of(request)("err_csrf"), status_code=403)
 
 
 KIT = PageKit(
@@ -59,44 +60,11 @@ KIT = PageKit(
     default_headers={"Cache-Control": "no-store"},  # a route's own policy stays (the middleware still forces no-store)
     context=_context,
 )
-lang_of = KIT.lang_of
-translator = KIT.translator
-t_of = KIT.t_of
-read_cookie = KIT.read_cookie
-set_cookie = KIT.set_cookie
-delete_cookie = KIT.delete_cookie
-csrf_token = KIT.csrf_token
-renew_csrf = KIT.renew_csrf
-refuse_bad_csrf = KIT.refuse_bad_csrf
-finish = KIT.finish
-render = KIT.render
-redirect = KIT.redirect
 
 
-def error_page(
-    request: Request, message: str, *, status_code: int = 400, title_key: str = "error_title"
-) -> Response:
+def error_page(request: Request, message: str, *, status_code: int = 400, title_key: str = "error_title") -> Response:
     """A page with one human sentence: what went wrong and what to do (never JSON, never a trace)."""
-    return render(request, "error.html", status_code=status_code, message=message, title_key=title_key)
+    return KIT.render(request, "error.html", status_code=status_code, message=message, title_key=title_key)
 
 
-__all__ = [
-    "CSP",
-    "CSRF_COOKIE",
-    "KIT",
-    "TEMPLATES",
-    "csrf_token",
-    "delete_cookie",
-    "error_page",
-    "finish",
-    "lang_of",
-    "read_cookie",
-    "redirect",
-    "refuse_bad_csrf",
-    "render",
-    "renew_csrf",
-    "set_cookie",
-    "settings_of",
-    "t_of",
-    "translator",
-]
+__all__ = ["CSP", "CSRF_COOKIE", "KIT", "TEMPLATES", "error_page"]

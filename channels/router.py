@@ -1,9 +1,11 @@
-"""All web pages of `wallet`: hall, console, kiosk, verify, admin, and their static files."""
+"""All web pages of `wallet`: hall, console, kiosk, verify, admin, the public service guide, and their static
+files."""
 
 from fastapi import APIRouter
 
 from channels.admin import router as admin_router
 from channels.console import router as console_router
+from channels.guide import router as guide_router
 from channels.hall import router as hall_router
 from channels.hall_application import router as hall_application_router
 from channels.hall_apply import router as hall_apply_router
@@ -22,6 +24,7 @@ for _sub in (
     console_router,
     kiosk_router,
     verify_router,
+    guide_router,
     admin_router,
 ):
     router.include_router(_sub)

@@ -18,8 +18,8 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from channels.models import WebSession
+from core.clock import utcnow
 from core.crypto import blind_index, decrypt_str, encrypt_str
-from core.db import utcnow
 from core.settings import Settings
 
 CONTEXT = "channels.session"

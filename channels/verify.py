@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlparse
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from channels import lookups
 from channels.pages import PageRoute, human_message
-from channels.rendering import lang_of, refuse_bad_csrf, render, t_of
+from channels.rendering import KIT
 from core.db import autocommit
 from core.deps import SessionDep, SettingsDep
 from core.web.security import declare_no_store
 from signing.workers import WorkersBusy
+from wallet.applications import conclusion
 from wallet.errors import WalletError
 from wallet.licenses import verification
 
@@ -36,14 +36,14 @@ def _check(request: Request, session: SessionDep, token: str, channel: str) -> R
     try:
         result = verification.verify_presentation(session=autocommit(session), token=token, channel=channel)
     except WalletError as exc:
-        return render(
+        return KIT.render(
             request,
             "verify.html",
             status_code=exc.status_code,
-            error=human_message(exc, lang_of(request)),
+            error=human_message(exc, KIT.lang_of(request)),
             token=token,
         )
-    return render(request, "verify.html", result=result, token=token)
+    return KIT.render(request, "verify.html", result=result, token=token)
 
 
 @router.get("/verify")
@@ -57,14 +57,14 @@ def verify_page(
         try:
             status = verification.status(session=session, identifier=id.strip())
         except WalletError as exc:
-            return render(
+            return KIT.render(
                 request,
                 "verify.html",
                 status_code=exc.status_code,
-                error=human_message(exc, lang_of(request)),
+                error=human_message(exc, KIT.lang_of(request)),
             )
-        return render(request, "verify.html", status=status)
-    return render(request, "verify.html")
+        return KIT.render(request, "verify.html", status=status)
+    return KIT.render(request, "verify.html")
 
 
 @router.post("/verify")
@@ -75,10 +75,10 @@ def verify_form(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """A typed or pasted presentation code (or the whole link)."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     if not token.strip():
-        return render(request, "verify.html", status_code=422, error=t_of(request)("err_token_empty"))
+        return KIT.render(request, "verify.html", status_code=422, error=KIT.t_of(request)("err_token_empty"))
     return _check(request, session, token_from(token), "web")
 
 
@@ -91,23 +91,23 @@ def verify_pdf(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """An uploaded PDF: seal check by signing/, then the registry (license original or application result)."""
-    t = t_of(request)
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    t = KIT.t_of(request)
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     data = file.file.read(settings.upload_limit_bytes + 1)
     if not data:
-        return render(request, "verify.html", status_code=422, error=t("err_file_empty"))
+        return KIT.render(request, "verify.html", status_code=422, error=t("err_file_empty"))
     if len(data) > settings.upload_limit_bytes:
-        return render(request, "verify.html", status_code=413, error=t("err_upload_too_large"))
+        return KIT.render(request, "verify.html", status_code=413, error=t("err_upload_too_large"))
     try:
         report = verification.verify_pdf(session=session, pdf=data)
     except WorkersBusy as exc:
-        busy = render(request, "verify.html", status_code=503, error=t("err_verify_busy"))
+        busy = KIT.render(request, "verify.html", status_code=503, error=t("err_verify_busy"))
         busy.headers.update(exc.headers)
         return busy
     result_doc = None
     if report.verdict == "not_registered":
-        found = lookups.result_by_sha256(session=session, sha256=report.sha256)
+        found = conclusion.result_by_sha256(session=session, sha256=report.sha256)
         if found is not None:
             result_doc = {"result": found[0], "application": found[1]}
-    return render(request, "verify.html", pdf=report, result_doc=result_doc, filename=file.filename or "")
+    return KIT.render(request, "verify.html", pdf=report, result_doc=result_doc, filename=file.filename or "")

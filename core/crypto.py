@@ -71,6 +71,27 @@ def blind_index(value: str, *, master_key: str, context: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def holder_index(number: str, *, master_key: str) -> str:
-    """The blind index of a holder number (resident ID or credit code), shared by idp and wallet."""
-    return blind_index(number.strip().upper(), master_key=master_key, context="holder-number")
+# The holder kinds (= identifiers.Kind's values; core imports no package of ours, so they are repeated here).
+HOLDER_KINDS = ("person", "organization")
+
+
+class UnknownHolderKind(ValueError):
+    """A holder index was asked for a kind that is neither ``person`` nor ``organization``."""
+
+
+def holder_index(kind: str, number: str, *, master_key: str) -> str:
+    """The blind index of a holder (shared by idp and wallet): its kind and its number.
+
+    The kind is part of the key, because one string can be valid both as a resident ID (GB 11643) and as a
+    credit code (GB 32100) and then names two holders. The caller passes the kind its context knows (the
+    license type's holder kind, the token's party), never one guessed from the string.
+    """
+    if kind not in HOLDER_KINDS:
+        raise UnknownHolderKind(f"holder kind must be one of {HOLDER_KINDS}")
+    return blind_index(number.strip().upper(), master_key=master_key, context=f"holder-number:{kind}")
+
+
+def client_secret(client_id: str, *, master_key: str) -> str:
+    """A first-party OIDC client's secret, derived from the master key: the idp registers it and the channel
+    presents it, so there is no extra secret to hand out."""
+    return blind_index(client_id, master_key=master_key, context=f"idp.client.{client_id}")[:43]

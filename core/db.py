@@ -13,8 +13,8 @@ from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine,
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 
-# utcnow lives in core/clock.py; re-exported here for the many modules that import it with the database kit.
-from core.clock import utcnow as utcnow
+from core import invalidation
+from core.settings import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -50,8 +50,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Defaults of the pool settings (ONENUMBER_DB_POOL_SIZE, _MAX_OVERFLOW, _POOL_TIMEOUT in core/settings.py).
 THREADPOOL_SIZE = 40  # anyio's default thread limiter, which Starlette's run_in_threadpool uses
 POOL_OVERFLOW = 10  # background work (work-log sealing, key ring) beyond the request threads
+POOL_TIMEOUT_S = 10.0  # a request waits this long for a connection, then is answered 503
 POOL_RECYCLE_S = 1800
 
 
@@ -64,8 +66,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for ``url`` (SQLite file or PostgreSQL), with the same behaviour on both."""
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = THREADPOOL_SIZE,
+    max_overflow: int = POOL_OVERFLOW,
+    pool_timeout: float = POOL_TIMEOUT_S,
+) -> Engine:
+    """Create an engine for ``url`` (SQLite file or PostgreSQL), with the same behaviour on both; the pool
+    arguments apply to PostgreSQL (SQLite connections are not pooled that way)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
@@ -75,18 +84,33 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # One connection per worker thread (Starlette's pool has THREADPOOL_SIZE threads), so checkouts never
-    # open and close overflow connections under load; no pre-ping (a SELECT 1 per checkout): connections
+    # By default one connection per worker thread (Starlette's pool has THREADPOOL_SIZE threads), so checkouts
+    # never open and close overflow connections under load; no pre-ping (a SELECT 1 per checkout): connections
     # are recycled after POOL_RECYCLE_S, and a connection found dead mid-request fails that request once and
     # invalidates the whole pool (SQLAlchemy's disconnect handling), so the next checkout reconnects.
     return create_engine(
         url,
-        pool_size=THREADPOOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_recycle=POOL_RECYCLE_S,
         pool_pre_ping=False,
         pool_use_lifo=True,
     )
+
+
+def engine_from_settings(settings: Settings) -> Engine:
+    """The app's engine: ``database_url`` with the pool settings, its invalidation listener on ``listen_url``
+    (the direct server when the database URL goes through PgBouncer)."""
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
+    if settings.listen_url:
+        invalidation.listen_via(engine, settings.listen_url)
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

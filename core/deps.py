@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from core.runtime import runtime_of
 from core.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """A database session for one request; committed by the service, rolled back on error."""
-    session: Session = request.app.state.sessionmaker()
+    session: Session = runtime_of(request).sessionmaker()
     try:
         yield session
     except BaseException:
@@ -25,15 +26,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 def get_app_settings(request: Request) -> Settings:
     """The settings the app was built with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_blob_store(request: Request) -> Any:
-    """The configured blob store (local directory or S3)."""
-    return request.app.state.blob_store
+    return runtime_of(request).settings
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-BlobStoreDep = Annotated[Any, Depends(get_blob_store)]

@@ -27,6 +27,9 @@ from sqlalchemy import Connection, Engine, Table, event, insert, inspect
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from core.metrics import GROUP_COMMIT_BATCH
+from core.runtime import Runtime, Slot
+
 DEFER_KEY = "onenumber.deferred_rows"
 ROWS_PER_STATEMENT = 100  # bound parameters per statement stay well under SQLite's limit (32,766)
 
@@ -115,6 +118,7 @@ class GroupCommit:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                GROUP_COMMIT_BATCH.observe(len(batch))
                 try:
                     await run_in_threadpool(self.insert_now, [obj for objs, _ in batch for obj in objs])
                 except Exception:  # noqa: BLE001 - retried one request at a time below
@@ -145,10 +149,9 @@ def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
         done.set_exception(exc)
 
 
-def writer_for(app_state: Any) -> GroupCommit:
-    """The app's writer (created on first use)."""
-    writer: GroupCommit | None = getattr(app_state, "group_commit", None)
-    if writer is None:
-        writer = GroupCommit(app_state.engine)
-        app_state.group_commit = writer
-    return writer
+def _make_writer(runtime: Runtime) -> GroupCommit:
+    return GroupCommit(runtime.engine)
+
+
+WRITER: Slot[GroupCommit] = Slot("core.group_commit", _make_writer)
+"""The app's writer (``runtime.get(WRITER)``, created on first use)."""

@@ -4,11 +4,14 @@ A change that other processes must honour at once (a revoked token, an ended SSO
 :func:`publish` inside the transaction that makes it: PostgreSQL delivers the notification to every
 listening connection when, and only if, that transaction commits. Each process keeps one listening
 connection per database (a daemon thread, its own autocommit connection outside the pool — transaction
-pooling in PgBouncer does not carry ``LISTEN``, so point ``ONENUMBER_LISTEN_URL`` at the server itself if
-the pool sits in between) and hands each payload to the subscribers of its topic.
+pooling in PgBouncer does not carry ``LISTEN``, so ``ONENUMBER_LISTEN_URL`` points it at the server itself
+when the pool sits in between: :func:`listen_via`, called by ``core.db.engine_from_settings``) and hands each
+payload to the subscribers of its topic. ``NOTIFY`` itself goes through the engine's own connections (it is
+part of the changing transaction, which PgBouncer carries).
 
-Payloads are ``"<topic>:<value>"``. When the listening connection is lost, subscribers' ``on_reset`` runs
-after it is back (notifications sent meanwhile are gone, so caches reload in full); the periodic reloads of
+Payloads are ``"<topic>:<value>"``. Subscribers' ``on_reset`` runs each time the listening connection is
+(re)established: notifications sent before it listened (a copy loaded while the listener was still
+connecting, or while it was away) are gone, so caches drop what they hold; the periodic reloads of
 each cache stay as the backstop. SQLite (the embedded default, one process) has no listeners: ``publish``
 does nothing and same-process changes are seen through each cache's own in-process hooks.
 """
@@ -18,11 +21,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, make_url, text
 
 log = logging.getLogger("core.invalidation")
 
@@ -53,16 +57,16 @@ class _Listener:
     def _run(self) -> None:
         import psycopg  # lazily: the driver (~115 ms) only where a listener runs, i.e. on PostgreSQL
 
-        first = True
         delay = RECONNECT_S
         while True:
             try:
                 with psycopg.connect(self.url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
-                    if not first:
-                        for reset in list(self.resets):
+                    for reset in list(self.resets):  # what was loaded before LISTEN may be stale already
+                        try:
                             reset()
-                    first = False
+                        except Exception:  # one subscriber's bug must not stop the others
+                            log.exception("invalidation reset failed")
                     delay = RECONNECT_S
                     self.ready.set()
                     for note in conn.notifies():
@@ -89,18 +93,26 @@ class _Listener:
 
 _lock = threading.Lock()
 _listeners: dict[str, _Listener] = {}
+_listen_urls: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def listen_via(engine: Engine, url: str) -> None:
+    """Listen for ``engine``'s notifications on ``url`` (the same database reached directly, bypassing a
+    transaction pooler) instead of the engine's own URL; call before the first :func:`subscribe`."""
+    _listen_urls[engine] = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _dsn(engine: Engine) -> str:
-    url = engine.url.set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    listen_url = _listen_urls.get(engine)
+    if listen_url is not None:
+        return listen_url
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def subscribe(
-    engine: Engine, topic: str, handler: Callable[[str], None], *, on_reset: Callable[[], None] | None = None
-) -> bool:
+def subscribe(engine: Engine, topic: str, handler: Callable[[str], None], *, on_reset: Callable[[], None] | None = None) -> bool:
     """Call ``handler(value)`` for every ``topic:value`` published on ``engine``'s database by any process;
-    ``on_reset`` after a lost connection is back. False (nothing to listen to) on SQLite."""
+    ``on_reset`` whenever the listening connection is (re)established. False (nothing to listen to) on
+    SQLite."""
     if engine.dialect.name != "postgresql":
         return False
     dsn = _dsn(engine)

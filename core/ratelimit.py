@@ -1,4 +1,4 @@
-"""Abuse limits (issues 8 and 15): an in-process token bucket per client address and kind of request.
+"""Abuse limits (issues 8, 15 and 16): a token bucket per client address and kind of request.
 
 Four kinds are limited, each with its own ``ONENUMBER_RATE_LIMIT_*_PER_MINUTE`` setting (0 turns it off):
 
@@ -9,9 +9,15 @@ Four kinds are limited, each with its own ``ONENUMBER_RATE_LIMIT_*_PER_MINUTE`` 
   the flow), RFC 8628 device authorization (a device code), the kiosk's start (both), self-registration.
 
 Over the limit the answer is 429 with ``Retry-After``: ``{"error": "rate_limited", …}`` for the API, a
-short human page for the pages. Buckets live in this process: behind several replicas each one limits on
-its own (the load balancer should limit too). The client address is what the ASGI server reports; run
-uvicorn with ``--proxy-headers`` and ``--forwarded-allow-ips`` behind a trusted proxy.
+short human page for the pages. The buckets live in a backend (``core/limiter.py``): this process by default,
+Redis for every instance when ``ONENUMBER_REDIS_URL`` is set. The client address is what the ASGI server
+reports; run uvicorn with ``--proxy-headers`` and ``--forwarded-allow-ips`` behind a trusted proxy.
+
+When the shared backend cannot be reached, the requests that guard credentials (logins, TOTP, password reset,
+registration: :data:`RULES` marks them) are refused with 503 ``temporarily_unavailable`` and
+``Retry-After`` — fail closed: without the shared count an attacker spreading guesses over the instances
+would be unlimited — and the others (public verification, status queries, sign-in starts) are let through
+unlimited: fail open, an outage of a counter store must not take the public reads down.
 
 A request the app makes to itself while handling one (the embedded hall and kiosk talk to the embedded idp
 through ``httpx.ASGITransport``, in the same task) is not counted again: its outer request already was, and
@@ -24,77 +30,73 @@ import contextvars
 import json
 import math
 import re
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.limiter import LimiterBackend, LimiterUnavailable, LocalLimiter, TokenBucket
 from core.settings import Settings
 
-MAX_BUCKETS = 100_000  # forget the least recently seen addresses beyond this (memory stays bounded)
+__all__ = ["RULES", "RateLimitMiddleware", "Rule", "TokenBucket", "kind_of", "rule_of"]
 
-# (kind, method, path pattern): the first match decides.
-RULES: list[tuple[str, str, re.Pattern[str]]] = [
-    ("verify", "POST", re.compile(r"^/api/verify/(presentation|sd-jwt|pdf)$")),
-    ("verify", "POST", re.compile(r"^/api/wallet/verify/pdf$")),
-    ("verify", "POST", re.compile(r"^/verify(/pdf)?$")),
-    ("verify", "GET", re.compile(r"^/verify$")),
-    ("status", "GET", re.compile(r"^/api/licenses/[^/]+/status$")),
-    ("status", "GET", re.compile(r"^/api/applications/status$")),
-    ("status", "GET", re.compile(r"^/hall/progress$")),  # the same query as a page (serial + query code)
-    ("login", "POST", re.compile(r"^/login(/totp)?$")),
-    ("login", "POST", re.compile(r"^/password-reset$")),
-    ("create", "GET", re.compile(r"^/hall/(login|switch)$")),
-    ("create", "POST", re.compile(r"^/device_authorization$")),
-    ("create", "POST", re.compile(r"^/kiosk/start$")),
-    ("create", "POST", re.compile(r"^/register$")),
+
+class Rule(NamedTuple):
+    """A limited kind of request; ``fails_closed``: refused while the shared backend is away."""
+
+    kind: str
+    method: str
+    pattern: re.Pattern[str]
+    fails_closed: bool = False
+
+
+# The first match decides.
+RULES: list[Rule] = [
+    Rule("verify", "POST", re.compile(r"^/api/verify/(presentation|sd-jwt|pdf)$")),
+    Rule("verify", "POST", re.compile(r"^/api/wallet/verify/pdf$")),
+    Rule("verify", "POST", re.compile(r"^/verify(/pdf)?$")),
+    Rule("verify", "GET", re.compile(r"^/verify$")),
+    Rule("status", "GET", re.compile(r"^/api/licenses/[^/]+/status$")),
+    Rule("status", "GET", re.compile(r"^/api/applications/status$")),
+    Rule("status", "GET", re.compile(r"^/hall/progress$")),  # the same query as a page (serial + query code)
+    Rule("login", "POST", re.compile(r"^/login(/totp)?$"), fails_closed=True),
+    Rule("login", "POST", re.compile(r"^/password-reset$"), fails_closed=True),
+    Rule("create", "GET", re.compile(r"^/hall/(login|switch)$")),
+    Rule("create", "POST", re.compile(r"^/device_authorization$")),
+    Rule("create", "POST", re.compile(r"^/kiosk/start$")),
+    Rule("create", "POST", re.compile(r"^/register$"), fails_closed=True),
 ]
 PAGE_PATHS = re.compile(r"^/(verify|login|password-reset|register|hall/|kiosk/)")
 # Set while a request that went through the limiter is being handled (see the module docstring).
 _admitted: contextvars.ContextVar[bool] = contextvars.ContextVar("onenumber_rate_admitted", default=False)
 
 
-def kind_of(method: str, path: str) -> str | None:
-    """The limited kind of this request, or None."""
-    for kind, rule_method, pattern in RULES:
-        if method == rule_method and pattern.match(path):
-            return kind
+def rule_of(method: str, path: str) -> Rule | None:
+    """The rule limiting this request, or None."""
+    for rule in RULES:
+        if method == rule.method and rule.pattern.match(path):
+            return rule
     return None
 
 
-class TokenBucket:
-    """``rate`` requests per minute with bursts up to ``rate``, per key; thread-safe, bounded memory."""
-
-    def __init__(self, rate: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> float:
-        """Take one token for ``key``: 0 if allowed, else the seconds until one is available."""
-        per_second = self.rate / 60.0
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.pop(key, (float(self.rate), now))
-            tokens = min(float(self.rate), tokens + (now - last) * per_second)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                wait = 0.0
-            else:
-                self._buckets[key] = (tokens, now)
-                wait = (1 - tokens) / per_second
-            while len(self._buckets) > MAX_BUCKETS:
-                self._buckets.popitem(last=False)
-        return wait
+def kind_of(method: str, path: str) -> str | None:
+    """The limited kind of this request, or None."""
+    rule = rule_of(method, path)
+    return rule.kind if rule else None
 
 
 class RateLimitMiddleware:
-    """ASGI middleware applying the buckets of :data:`RULES` per client address."""
+    """ASGI middleware applying the buckets of :data:`RULES` per client address, in ``limiter``."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        limiter: LimiterBackend | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app = app
         rates = {
             "verify": settings.rate_limit_verify_per_minute,
@@ -102,17 +104,24 @@ class RateLimitMiddleware:
             "login": settings.rate_limit_login_per_minute,
             "create": settings.rate_limit_create_per_minute,
         }
-        self.buckets = {kind: TokenBucket(rate, clock=clock) for kind, rate in rates.items() if rate > 0}
+        self.rates = {kind: rate for kind, rate in rates.items() if rate > 0}
+        self.limiter = limiter if limiter is not None else LocalLimiter(clock=clock)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.buckets or _admitted.get():
+        if scope["type"] != "http" or not self.rates or _admitted.get():
             await self.app(scope, receive, send)
             return
-        kind = kind_of(scope.get("method", "GET"), scope.get("path", ""))
-        bucket = self.buckets.get(kind) if kind else None
-        if bucket is not None:
+        rule = rule_of(scope.get("method", "GET"), scope.get("path", ""))
+        rate = self.rates.get(rule.kind, 0) if rule else 0
+        if rule is not None and rate:
             client = scope.get("client")
-            wait = bucket.take(client[0] if client else "unknown")
+            try:
+                wait = await self.limiter.take(rule.kind, client[0] if client else "unknown", rate)
+            except LimiterUnavailable as exc:
+                if rule.fails_closed:
+                    await _unavailable(scope, send, exc.retry_after)
+                    return
+                wait = 0.0  # fail open: see the module docstring
             if wait > 0:
                 await _too_many(scope, send, math.ceil(wait))
                 return
@@ -123,29 +132,18 @@ class RateLimitMiddleware:
             _admitted.reset(token)
 
 
-async def _too_many(scope: Scope, send: Send, retry_after: int) -> None:
-    """429 with Retry-After: JSON for the API, a human page for pages."""
+async def _answer(scope: Scope, send: Send, status: int, retry_after: int, page: str, error: Mapping[str, object]) -> None:
+    """``status`` with Retry-After: the error shape for the API, a human page for pages."""
     if PAGE_PATHS.match(scope.get("path", "")):
-        body = (
-            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>请求过于频繁 · Too many "
-            f"requests</title></head><body><main><h1>请求过于频繁</h1><p>请在 {retry_after} 秒后重试。</p>"
-            f"<p lang=\"en\">Too many requests from this address. Please try again in {retry_after} seconds."
-            "</p></main></body></html>"
-        ).encode()
+        body = page.encode()
         content_type = b"text/html; charset=utf-8"
     else:
-        body = json.dumps(
-            {
-                "error": "rate_limited",
-                "detail": f"too many requests from this address; try again in {retry_after} seconds",
-                "field": None,
-            }
-        ).encode()
+        body = json.dumps(error).encode()
         content_type = b"application/json"
     await send(
         {
             "type": "http.response.start",
-            "status": 429,
+            "status": status,
             "headers": [
                 (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
@@ -154,3 +152,35 @@ async def _too_many(scope: Scope, send: Send, retry_after: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _too_many(scope: Scope, send: Send, retry_after: int) -> None:
+    """429: over the limit."""
+    page = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>请求过于频繁 · Too many '
+        f"requests</title></head><body><main><h1>请求过于频繁</h1><p>请在 {retry_after} 秒后重试。</p>"
+        f'<p lang="en">Too many requests from this address. Please try again in {retry_after} seconds.'
+        "</p></main></body></html>"
+    )
+    error = {
+        "error": "rate_limited",
+        "detail": f"too many requests from this address; try again in {retry_after} seconds",
+        "field": None,
+    }
+    await _answer(scope, send, 429, retry_after, page, error)
+
+
+async def _unavailable(scope: Scope, send: Send, retry_after: int) -> None:
+    """503: the shared limits cannot be checked, and this request guards credentials."""
+    page = (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>服务暂时不可用 · Temporarily '
+        f"unavailable</title></head><body><main><h1>服务暂时不可用</h1><p>请在 {retry_after} 秒后重试。</p>"
+        f'<p lang="en">Signing in is briefly unavailable. Please try again in {retry_after} seconds.</p>'
+        "</main></body></html>"
+    )
+    error = {
+        "error": "temporarily_unavailable",
+        "detail": "服务暂时不可用，请稍后重试 (the service is briefly unavailable; please retry shortly)",
+        "field": None,
+    }
+    await _answer(scope, send, 503, retry_after, page, error)

@@ -14,8 +14,9 @@ of the request. The caches that keep such copies (:mod:`idp.oauth.clients`, :mod
 - :func:`engine_of` and :func:`detached_copy` — the engine a session reads, and a read-only copy of a row
   that may cross threads and outlive its session.
 
-What invalidates (mapper events at flush and commit, ``NOTIFY`` from other processes) stays with each
-cache: this module only keeps the copies. It imports nothing of ours.
+What invalidates (mapper events at flush and commit, ``NOTIFY`` from other processes, subscribed in
+:class:`RowCache`'s ``on_engine`` hook) stays with each cache: this module only keeps the copies. It
+imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -145,11 +146,29 @@ class PerEngine(Generic[V]):
 
 
 class RowCache(Generic[K, V]):
-    """A :class:`TtlMap` per engine: copies of one database's rows are never served for another's."""
+    """A :class:`TtlMap` per engine: copies of one database's rows are never served for another's.
 
-    def __init__(self, ttl: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    ``on_engine(engine, table)`` runs once when an engine's map is made, before anything is loaded into it:
+    where a cache subscribes to other processes' invalidations of that database (``core.invalidation``). It
+    must not keep ``engine`` (the map is dropped with the engine).
+    """
+
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        on_engine: Callable[[Engine, TtlMap[K, V]], None] | None = None,
+    ) -> None:
         self.ttl = ttl
-        self._maps: PerEngine[TtlMap[K, V]] = PerEngine(lambda _engine: TtlMap(ttl, clock=clock))
+
+        def new_map(engine: Engine) -> TtlMap[K, V]:
+            table: TtlMap[K, V] = TtlMap(ttl, clock=clock)
+            if on_engine is not None:
+                on_engine(engine, table)
+            return table
+
+        self._maps: PerEngine[TtlMap[K, V]] = PerEngine(new_map)
 
     def peek(self, engine: Engine, key: K) -> V | None:
         """The fresh copy of ``key`` for ``engine``, else None (never loads)."""

@@ -1,27 +1,113 @@
-"""Platform settings, read from ``ONENUMBER_*`` environment variables (pydantic-settings)."""
+"""Platform settings, read from ``ONENUMBER_*`` environment variables (pydantic-settings), or from files.
+
+Secrets are files in production (docker / Kubernetes secrets under ``/run/secrets``), so every setting can be
+given three ways, the first that is present winning:
+
+1. ``ONENUMBER_<NAME>``: the value itself;
+2. ``ONENUMBER_<NAME>_FILE``: a file whose content, stripped of surrounding whitespace, is the value. Setting
+   both 1 and 2 is an error naming both variables (one of them is stale); so is a file that cannot be read
+   or is empty;
+3. ``ONENUMBER_SECRETS_DIR``: a directory of files named like the variables in lower case
+   (``onenumber_secret_key``), the defaults for what 1 and 2 leave unset (pydantic-settings' ``secrets_dir``).
+   A directory that does not exist is an error.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 DEFAULT_SECRET_KEY = "dev-only-master-key-change-me"
 DEFAULT_S3_ACCESS_KEY = "onenumber"
 DEFAULT_S3_SECRET_KEY = "onenumber-dev-secret"
 VAR_DIR = Path("var")
+SECRETS_DIR_VARIABLE = "ONENUMBER_SECRETS_DIR"
 
 
-class Settings(BaseSettings):
-    """Every setting of the platform; see the README's configuration table."""
+def read_setting_file(path: str, *, variable: str) -> str:
+    """The stripped content of the file ``variable`` names; a SettingsError naming ``variable`` if it cannot
+    be read or is empty."""
+    try:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise SettingsError(f"{variable} names {path}, which cannot be read ({reason})") from exc
+    if not value:
+        raise SettingsError(f"{variable} names {path}, which is empty")
+    return value
+
+
+class FileVariables(PydanticBaseSettingsSource):
+    """``ONENUMBER_<NAME>_FILE=path``: the setting ``<name>`` is the file's stripped content."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is done in __call__ (one pass over the fields)
+
+    def __call__(self) -> dict[str, Any]:
+        prefix = str(self.config.get("env_prefix") or "")
+        values: dict[str, Any] = {}
+        for name in self.settings_cls.model_fields:
+            variable = f"{prefix}{name}".upper()
+            path = os.environ.get(f"{variable}_FILE")
+            if path is None:
+                continue
+            if variable in os.environ:
+                raise SettingsError(f"both {variable} and {variable}_FILE are set; set one of them")
+            values[name] = read_setting_file(path, variable=f"{variable}_FILE")
+        return values
+
+
+class PlatformSettings(BaseSettings):
+    """Base of every settings class of the platform: prefix ``ONENUMBER_``, values also from files (see the
+    module docstring)."""
 
     model_config = SettingsConfigDict(env_prefix="ONENUMBER_", extra="ignore")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, FileVariables(settings_cls), dotenv_settings]
+        secrets_dir = os.environ.get(SECRETS_DIR_VARIABLE)
+        if secrets_dir:
+            if not Path(secrets_dir).is_dir():  # pydantic-settings would only warn: a typo must not pass
+                raise SettingsError(f"{SECRETS_DIR_VARIABLE} names {secrets_dir}, which is not a directory")
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir))
+        return tuple(sources)
+
+
+class Settings(PlatformSettings):
+    """Every setting of the platform; see the README's configuration table."""
+
     env: Literal["development", "production"] = "development"
     database_url: str = f"sqlite:///{VAR_DIR / 'onenumber.db'}"
+    # The direct PostgreSQL URL of the LISTEN connection of cross-instance invalidation (core/invalidation.py)
+    # when database_url points at a pooler in transaction mode (PgBouncer), which does not carry LISTEN;
+    # empty = database_url.
+    listen_url: str = Field(default="", repr=False)
+    # The engine's pool per server process (core/db.py): one connection per Starlette worker thread (40)
+    # plus overflow for background work; seconds a request waits for a free connection before it is
+    # answered 503 (docs/DEPLOY.md "Connections").
+    db_pool_size: int = Field(default=40, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
     storage_url: str = f"file://{(VAR_DIR / 'blobs').resolve()}"
     s3_access_key: str = DEFAULT_S3_ACCESS_KEY
     s3_secret_key: str = Field(default=DEFAULT_S3_SECRET_KEY, repr=False)  # never in a repr (logs, tracebacks)
@@ -53,6 +139,9 @@ class Settings(BaseSettings):
     rate_limit_login_per_minute: int = 30
     # Anonymous requests that each create a row (hall login start, device authorization, registration…).
     rate_limit_create_per_minute: int = 30
+    # Where the limits' buckets live (core/limiter.py): redis://[:password@]host:6379/0 shares them between
+    # instances; empty = in each process (N instances allow N× the limits).
+    redis_url: str = Field(default="", repr=False)
     # New appointment bookings one person may make per calendar day (China time), cancelled ones included.
     appointment_daily_limit: int = 3
     # Seconds between runs of the purge of expired rows (onenumber/purge.py); 0 turns the schedule off.
@@ -67,6 +156,12 @@ class Settings(BaseSettings):
     proofing_max_age: int = 300
     # Registration attempts per resident ID and day (on top of the per-address create limit); 0 = off.
     register_daily_per_number: int = 3
+    # Observability (core/metrics.py, core/logs.py): who may read /metrics (CIDRs, comma-separated; "" =
+    # nobody), the log format ("" = text in development, json in production), OpenTelemetry tracing (needs
+    # opentelemetry-sdk installed).
+    metrics_allow: str = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+    log_format: Literal["", "json", "text"] = ""
+    otel: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -84,6 +179,16 @@ class Settings(BaseSettings):
         if not self.issuer.startswith("https://"):
             raise ValueError("ONENUMBER_ISSUER must be an https:// URL in production")
         return self
+
+    @property
+    def listen_dsn(self) -> str:
+        """The URL the invalidation listener connects to: ``listen_url``, else ``database_url``."""
+        return self.listen_url or self.database_url
+
+    @property
+    def log_json(self) -> bool:
+        """True when logs are JSON lines (``log_format``, by default json in production only)."""
+        return self.log_format == "json" or (self.log_format == "" and self.env == "production")
 
     @property
     def is_development(self) -> bool:

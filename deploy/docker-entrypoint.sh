@@ -2,8 +2,8 @@
 # Entry point of the OneNumber image: turns every ONENUMBER_<NAME>_FILE variable into ONENUMBER_<NAME> (the
 # file's content, trailing newlines removed), then runs the command. Secrets stay files mounted under
 # /run/secrets (docker compose `secrets:`, Kubernetes secret volumes) instead of values in the container's
-# configuration (`docker inspect`). The platform's settings (core/settings.py, pydantic-settings) read plain
-# environment variables only; this is the bridge until they read secret files themselves (docs/DEPLOY.md).
+# configuration (`docker inspect`). The platform's settings (core/settings.py) read *_FILE themselves too;
+# this also covers variables that are not settings (ONENUMBER_NEW_KEY_FILE of the master-key runbook).
 set -eu
 
 for name in $(env | sed -n 's/^\(ONENUMBER_[A-Z0-9_]*\)_FILE=.*/\1/p'); do

@@ -59,7 +59,9 @@ put minio_root_user 0 "$minio_user"
 put minio_root_password 0 "$(rand 24)"
 put onenumber_s3_access_key 10001 "$app_key"
 put onenumber_s3_secret_key 10001 "$(rand 24)"
-put redis_password 0 "$(rand 24)"
+redis_password=$(read_or redis_password "$(rand 24)")
+put redis_password 0 "$redis_password"
+put onenumber_redis_url 10001 "redis://:$redis_password@redis:6379/0"  # the app's shared rate limits
 
 if [ -e "$dir/tls.pem" ]; then
     echo "keep    $dir/tls.pem"

@@ -1,4 +1,4 @@
-"""`onenumber` subcommands contributed by `idp`: clients, keys, persons."""
+"""`onenumber` subcommands contributed by `idp`: clients, keys, persons, logout-deliveries."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy.orm import Session
 
 from core.cli import cli_session
 from core.settings import Settings, get_settings
-from idp.errors import IdpError
+from idp.backchannel import STATES, get_backchannel_settings
+from idp.backchannel import outbox as logout_outbox
+from idp.errors import IdpError, InvalidField
 from idp.keys import service as key_service
 from idp.oauth import clients as client_service
+from idp.oauth import subjects
 from idp.parties import service as party_service
 from idp.parties.passwords import check_strength, hash_password
 
@@ -63,8 +68,14 @@ def _clients(args: argparse.Namespace) -> int:
                 id_token_alg=args.id_token_alg,
                 department_code=args.department_code,
                 trusted=args.trusted,
+                subject_type=args.subject_type,
+                sector_identifier_uri=args.sector_identifier_uri,
             )
+            if row.sector_identifier_uri:
+                _check_sector(row.sector_identifier_uri, row.redirect_uris)
             print(f"client {row.client_id} ({row.kind}) registered")
+            if row.subject_type == "pairwise":
+                print(f"pairwise subject identifiers for sector {row.sector_identifier}")
             if secret:
                 print(f"client secret (shown once): {secret}")
         elif args.clients_command == "list":
@@ -79,6 +90,8 @@ def _clients(args: argparse.Namespace) -> int:
                     "disabled": r.disabled,
                     "department": r.department_code,
                     "id_token_alg": r.id_token_signed_response_alg,
+                    "subject_type": r.subject_type,
+                    "sector_identifier": r.sector_identifier,
                 }
                 for r in client_service.list_all(session=session)
             ]
@@ -95,6 +108,17 @@ def _clients(args: argparse.Namespace) -> int:
             client_service.disable(session=session, client_id=args.client_id)
             print(f"client {args.client_id} disabled")
     return 0
+
+
+def _check_sector(uri: str, redirect_uris: list[str]) -> None:
+    """OIDC Core §8.1: fetch the sector document and check it lists every redirect URI of the client."""
+    try:
+        response = httpx.get(uri, timeout=10.0, follow_redirects=False)
+        response.raise_for_status()
+        document = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise InvalidField(f"cannot read the sector_identifier_uri document: {exc}", field="sector_identifier_uri") from exc
+    subjects.check_sector_document(document, redirect_uris=redirect_uris)
 
 
 @_guard
@@ -134,6 +158,48 @@ def _persons(args: argparse.Namespace) -> int:
     return 0
 
 
+def _endpoint(uri: str) -> str:
+    """Where a delivery goes, without what may be secret in a URL (user info, query, fragment)."""
+    parts = urlsplit(uri)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+
+
+@_guard
+def _logout_deliveries(args: argparse.Namespace) -> int:
+    with _session() as (session, _settings):
+        if args.deliveries_command == "list":
+            rows = [
+                {
+                    "id": r.id,
+                    "client_id": r.client_id,
+                    "state": r.state,
+                    "attempts": r.attempts,
+                    "next_attempt_at": r.next_attempt_at.isoformat(timespec="seconds"),
+                    "last_error": r.last_error,
+                    "created_at": r.created_at.isoformat(timespec="seconds"),
+                    "endpoint": _endpoint(r.uri),
+                }
+                for r in logout_outbox.list_deliveries(session=session, state=args.state, limit=args.limit)
+            ]  # never the claims (sub, sid) nor a token: those are the relying party's
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+            else:
+                for r in rows:
+                    print(f"{r['id']:>8} {r['client_id']:<20} {r['state']:<9} {r['attempts']:>3} "
+                          f"{r['next_attempt_at']} {r['last_error'] or '-'} {r['endpoint']}")
+                print(f"{len(rows)} deliveries")
+        elif args.deliveries_command == "retry":
+            if (args.id is None) == (not args.all_dead):
+                raise IdpError("name one delivery id or --all-dead", field="id")
+            count = logout_outbox.retry(
+                session=session, give_up_after=get_backchannel_settings().backchannel_give_up_after,
+                delivery_id=args.id, all_dead=args.all_dead,
+            )
+            print(f"requeued {count} logout deliveries")
+    return 0
+
+
 def register(
     subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
     *,
@@ -155,6 +221,16 @@ def register(
     add.add_argument("--id-token-alg", choices=["ES256", "RS256"], default="ES256")
     add.add_argument("--department-code")
     add.add_argument("--trusted", action="store_true", help="first-party: no consent except for id_number")
+    add.add_argument(
+        "--subject-type",
+        choices=["public", "pairwise"],
+        help="OIDC Core §8; default: public for --trusted and department systems, else pairwise",
+    )
+    add.add_argument(
+        "--sector-identifier-uri",
+        help="https URL of a JSON array of the redirect URIs; its host is the pairwise sector (needed when "
+        "the redirect URIs are on several hosts)",
+    )
     lst = csub.add_parser("list", help="list clients")
     lst.add_argument("--json", action="store_true")
     csub.add_parser("rotate-secret", help="issue a new secret").add_argument("client_id")
@@ -180,3 +256,16 @@ def register(
     padd.add_argument("--assurance", choices=["low", "substantial", "high"], default="low")
     padd.add_argument("--roles", help="e.g. 'counter clerk:11110000000137015K'")
     persons.set_defaults(func=_persons)
+
+    deliveries = subparsers.add_parser(
+        "logout-deliveries", help="back-channel logout tokens owed to relying parties (the outbox)"
+    )
+    dsub = deliveries.add_subparsers(dest="deliveries_command", required=True)
+    dlist = dsub.add_parser("list", help="newest first; no tokens or subjects shown")
+    dlist.add_argument("--state", choices=list(STATES))
+    dlist.add_argument("--limit", type=int, default=200)
+    dlist.add_argument("--json", action="store_true")
+    dretry = dsub.add_parser("retry", help="requeue a dead (or waiting) delivery with a fresh budget of attempts")
+    dretry.add_argument("id", nargs="?", type=int)
+    dretry.add_argument("--all-dead", action="store_true", help="requeue every dead delivery")
+    deliveries.set_defaults(func=_logout_deliveries)

@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from core import worklog
+from core.runtime import runtime_of
 from idp.errors import Forbidden, InvalidToken, NotFound
 from idp.parties import recovery
 from idp.parties import service as party_service
-from idp.tokens import make_token_verifier
+from idp.tokens import VERIFIER
 
 router = APIRouter(prefix="/idp/counter", tags=["idp counter"])
 
@@ -22,10 +23,7 @@ async def counter_staff(request: Request) -> dict[str, Any]:
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() != "bearer ":
         raise InvalidToken("no bearer token")
-    verifier = getattr(request.app.state, "idp_verifier", None)
-    if verifier is None:
-        verifier = make_token_verifier(request.app.state, request.app.state.settings)
-        request.app.state.idp_verifier = verifier
+    verifier = runtime_of(request).get(VERIFIER)
     claims: dict[str, Any] = await run_in_threadpool(verifier, auth[7:].strip())
     if claims.get("party_type") != "person" or "counter" not in claims.get("roles", []):
         raise Forbidden("counter staff only")
@@ -67,8 +65,8 @@ class ResetCodeOut(BaseModel):
 @router.post("/assurance", response_model=AssuranceOut)
 def raise_assurance(body: AssuranceIn, staff: StaffDep, request: Request) -> AssuranceOut:
     """Raise a person's assurance after checking the identity document in person."""
-    settings = request.app.state.settings
-    with request.app.state.sessionmaker() as session:
+    settings = runtime_of(request).settings
+    with runtime_of(request).sessionmaker() as session:
         person = party_service.get_by_number(
             session=session, settings=settings, number=body.number.strip().upper()
         )
@@ -90,8 +88,8 @@ def raise_assurance(body: AssuranceIn, staff: StaffDep, request: Request) -> Ass
 @router.post("/reset-codes", response_model=ResetCodeOut)
 def issue_reset_code(body: ResetCodeIn, staff: StaffDep, request: Request) -> ResetCodeOut:
     """Issue a one-time password-reset code for the person at the counter."""
-    settings = request.app.state.settings
-    with request.app.state.sessionmaker() as session:
+    settings = runtime_of(request).settings
+    with runtime_of(request).sessionmaker() as session:
         person = party_service.get_by_number(
             session=session, settings=settings, number=body.number.strip().upper()
         )

@@ -39,7 +39,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "consent_title": {"zh-CN": "授权确认", "en": "Allow access"},
     "consent_intro": {"zh-CN": "{client} 请求获取您的以下信息：", "en": "{client} asks for:"},
     "scope_openid": {"zh-CN": "您的账户标识", "en": "your account identifier"},
-    "scope_profile": {"zh-CN": "姓名", "en": "your name"},
+    "scope_openid_pairwise": {
+        "zh-CN": "该应用专用的账户标识（各应用不同，无法据此关联您）",
+        "en": "an account identifier for this application only (other applications cannot link you by it)",
+    },
+    "scope_profile": {"zh-CN": "姓名及实名认证等级", "en": "your name and identity assurance level"},
     "scope_id_number": {"zh-CN": "证件号码", "en": "your ID number"},
     "scope_phone": {"zh-CN": "手机号码", "en": "your phone number"},
     "scope_offline_access": {"zh-CN": "在您离开后继续访问", "en": "access while you are away"},

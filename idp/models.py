@@ -1,5 +1,6 @@
 """Tables of `idp` (imported by onenumber.models so Alembic sees them)."""
 
+from idp.backchannel.models import LogoutDelivery
 from idp.keys.models import SigningKey
 from idp.oauth.models import (
     AccessToken,
@@ -21,6 +22,7 @@ __all__ = [
     "Delegation",
     "DeviceCode",
     "LoginThrottle",
+    "LogoutDelivery",
     "Organization",
     "Person",
     "RefreshToken",

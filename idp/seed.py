@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.crypto import blind_index
+from core.crypto import client_secret
 from core.settings import Settings
 from idp.oauth import clients as client_service
 from idp.oauth.clients import DEVICE_GRANT
@@ -45,7 +45,7 @@ WALLET_SCOPES = ["wallet:read", "wallet:share", "wallet:apply"]
 
 def hall_client_secret(settings: Settings) -> str:
     """The web hall's client secret, derived from the master key (no extra secret to distribute)."""
-    return blind_index("hall", master_key=settings.secret_key, context="idp.client.hall")[:43]
+    return client_secret("hall", master_key=settings.secret_key)
 
 
 def _person(

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from idp.oauth.models import RefreshToken, SessionClient, SsoSession
 from idp.parties.models import Person
 

@@ -9,7 +9,6 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +17,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import utcnow
+from core.clock import utcnow
+from core.runtime import Runtime, Slot, TokenVerifier
 from core.settings import Settings
 from idp import revocations
 from idp.errors import InvalidToken
@@ -27,7 +27,6 @@ from idp.oauth.models import AccessToken
 
 ACCESS_TOKEN_AUDIENCE = "onenumber"
 ALGORITHMS = ["ES256", "RS256"]
-_RING_LOCK = threading.Lock()
 
 
 @dataclass
@@ -192,41 +191,39 @@ def revoke_access_token(*, session: Session, claims: dict[str, Any]) -> None:
         session.flush()
 
 
-def keyring_for(app_state: Any, settings: Settings) -> KeyRing:
-    """The process-wide key ring of an app (created on first use and kept on ``app.state``)."""
-    ring = getattr(app_state, "idp_keyring", None)
-    if ring is None:
-        with _RING_LOCK:
-            ring = getattr(app_state, "idp_keyring", None)
-            if ring is None:
-                ring = KeyRing(app_state.sessionmaker, settings)
-                ring.ensure_keys()
-                app_state.idp_keyring = ring
+def _make_ring(runtime: Runtime) -> KeyRing:
+    ring = KeyRing(runtime.sessionmaker, runtime.settings)
+    ring.ensure_keys()
     return ring
 
 
-def make_token_verifier(
-    app_state_or_sessionmaker: Any, settings: Settings
-) -> Callable[[str], dict[str, Any]]:
+KEYRING: Slot[KeyRing] = Slot("idp.keyring", _make_ring)
+"""The process-wide key ring of an app (made on first use, one per runtime)."""
+
+
+def keyring_for(runtime: Runtime) -> KeyRing:
+    """The app's key ring."""
+    return runtime.get(KEYRING)
+
+
+def make_token_verifier(source: Runtime | sessionmaker[Session], settings: Settings) -> TokenVerifier:
     """``verify(token) -> claims`` for other packages: signature, kid, exp, iss and revocation.
 
-    Raises IdpError ``invalid_token`` (401). Accepts ``app.state`` (shares its key ring) or a sessionmaker.
-    Nothing touches the database until the first call, so it is safe to build in the app factory.
+    Raises IdpError ``invalid_token`` (401). Accepts the app's runtime (shares its key ring) or a
+    sessionmaker (a ring of its own). Nothing touches the database until the first call, so it is safe to
+    build in the app factory.
     """
-    is_factory = isinstance(app_state_or_sessionmaker, sessionmaker)
-    factory: sessionmaker[Session] = (
-        app_state_or_sessionmaker if is_factory else app_state_or_sessionmaker.sessionmaker
-    )
+    factory: sessionmaker[Session] = source.sessionmaker if isinstance(source, Runtime) else source
     rings: list[KeyRing] = []
 
     def ring() -> KeyRing:
         if not rings:
-            if is_factory:
+            if isinstance(source, Runtime):
+                rings.append(keyring_for(source))
+            else:
                 own = KeyRing(factory, settings)
                 own.ensure_keys()
                 rings.append(own)
-            else:
-                rings.append(keyring_for(app_state_or_sessionmaker, settings))
         return rings[0]
 
     def verify(token: str) -> dict[str, Any]:
@@ -237,3 +234,11 @@ def make_token_verifier(
         return claims
 
     return verify
+
+
+def _make_verifier(runtime: Runtime) -> TokenVerifier:
+    return make_token_verifier(runtime, runtime.settings)
+
+
+VERIFIER: Slot[TokenVerifier] = Slot("idp.verifier", _make_verifier)
+"""The app's access-token verifier (what the composition root hands other packages as ``token_verifier``)."""

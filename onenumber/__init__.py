@@ -1,13 +1,7 @@
 """Composition root: settings, database, work log, encryption at rest, CLI and the app factory.
 
-Importing the package wires the kernel's hooks, so that every process built on it (the app, the CLI,
-Alembic, the tests) runs with them: the work log confirms ID-number candidates with the precise resident
-ID validator (core/worklog/service.py says why the kernel cannot import it itself).
+Importing the package has no side effect: each entry point installs the kernel's hooks explicitly
+(:func:`onenumber.kernel_hooks.install_kernel_hooks`, called by ``create_app``, the CLI and Alembic).
 """
-
-from core.worklog import install_id_number_check
-from identifiers import ric
-
-install_id_number_check(ric.is_valid)
 
 __all__: list[str] = []

@@ -23,8 +23,9 @@ from sqlalchemy import JSON, Connection, Date, LargeBinary, Table, bindparam, fu
 from sqlalchemy.orm import Session
 
 import onenumber.models  # noqa: F401  (registers every table)
+from core.clock import utcnow
 from core.crypto import key_id
-from core.db import Base, UTCDateTime, make_engine, utcnow
+from core.db import Base, UTCDateTime, make_engine
 from core.settings import Settings
 from onenumber import migrations
 from storage import StorageError

@@ -14,6 +14,7 @@ from core.settings import get_settings
 from core.worklog import verify
 from identifiers.cli import register as register_identifiers
 from idp.cli import register as register_idp
+from onenumber.kernel_hooks import install_kernel_hooks
 from signing.cli import register as register_signing
 from storage.cli import register as register_storage
 from wallet.cli import register as register_wallet
@@ -53,7 +54,7 @@ def _worklog(args: argparse.Namespace) -> int:
 
 def _seed(args: argparse.Namespace) -> int:
     from onenumber import seed  # lazily: every package's seeder, ~150 ms
-    from onenumber.blobs import open_blob_store  # lazily: FastAPI and the blob stores, ~140 ms
+    from storage.deps import open_blob_store  # lazily: FastAPI and the blob stores, ~140 ms
 
     settings = get_settings()
     with cli_session(settings) as session:
@@ -74,9 +75,14 @@ def _serve(args: argparse.Namespace) -> int:
         print("error: production needs ONENUMBER_FORWARDED_ALLOW_IPS (the balancer's addresses) or "
               "--ssl-certfile/--ssl-keyfile", file=sys.stderr)
         return 2
+    from core.logs import log_config  # lazily: only the server needs them
+    from core.metrics import prepare_worker_directory  # lazily: FastAPI and prometheus-client, ~150 ms
+
+    prepare_worker_directory(args.workers)  # several workers: one /metrics sums them all (core/metrics.py)
     uvicorn.run(
         "onenumber.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        log_level="info", proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
+        log_level="info", log_config=log_config(json_lines=settings.log_json),
+        proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
         ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile, timeout_graceful_shutdown=20,
     )
     return 0
@@ -133,7 +139,7 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _backup(args: argparse.Namespace) -> int:
     from onenumber import backup  # lazily: Alembic, every model and the blob stores, ~690 ms
-    from onenumber.blobs import open_blob_store  # lazily: FastAPI and the blob stores, ~140 ms
+    from storage.deps import open_blob_store  # lazily: FastAPI and the blob stores, ~140 ms
 
     settings = get_settings()
     try:
@@ -149,7 +155,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     from onenumber import backup  # lazily: Alembic, every model and the blob stores, ~690 ms
-    from onenumber.blobs import open_blob_store  # lazily: FastAPI and the blob stores, ~140 ms
+    from storage.deps import open_blob_store  # lazily: FastAPI and the blob stores, ~140 ms
 
     settings = get_settings()
     try:
@@ -220,6 +226,7 @@ def _referenced_blob_keys() -> set[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``onenumber``."""
+    install_kernel_hooks()  # the work log's exact ID-number check (onenumber/kernel_hooks.py)
     args = build_parser().parse_args(argv)
     code: int = args.func(args)
     return code

@@ -6,7 +6,8 @@ What goes (each package's module says why removing it changes no answer):
   abandoned sign-in flows (state, nonce and PKCE verifier live in the browser's session until the callback);
 - ``idp.purge``: expired device codes, authorization codes, refresh tokens and password-reset codes,
   access-token revocations of tokens that have expired, SSO sessions whose tokens have all expired, spent
-  login-throttle rows.
+  login-throttle rows; back-channel logout deliveries delivered a week ago or dead a month ago
+  (``ONENUMBER_BACKCHANNEL_KEEP_*``).
 
 Login tickets (``idp.web.flow``) are signed values with their own expiry, never stored: nothing to purge.
 
@@ -30,9 +31,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from channels import sessions as web_sessions
-from core.db import utcnow
+from core.clock import utcnow
 from core.settings import Settings
 from idp import purge as idp_purge
+from idp.backchannel import get_backchannel_settings
+from idp.backchannel import outbox as logout_outbox
 
 log = logging.getLogger("onenumber.purge")
 
@@ -63,6 +66,9 @@ def tasks() -> list[tuple[str, PurgeTask]]:
     def web(session: Session, settings: Settings, now: datetime, limit: int) -> int:
         return web_sessions.purge_expired(session=session, now=now, limit=limit)
 
+    def logout_deliveries(session: Session, settings: Settings, now: datetime, limit: int) -> int:
+        return logout_outbox.purge_finished(session=session, settings=get_backchannel_settings(), now=now, limit=limit)
+
     def idp(fn: Callable[..., int]) -> PurgeTask:
         return lambda session, settings, now, limit: fn(session=session, settings=settings, now=now, limit=limit)
 
@@ -78,6 +84,7 @@ def tasks() -> list[tuple[str, PurgeTask]]:
         ("idp_device_throttle", idp(idp_purge.device_throttles)),
         ("idp_number_attempt", idp(idp_purge.number_attempts)),
         ("idp_proofing_check", idp(idp_purge.proofing_checks)),
+        ("idp_logout_delivery", logout_deliveries),
     ]
 
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from signing.certutil import crypto_cert, software_key
 from signing.models import PkiCertificate, PkiCrl
 

@@ -15,6 +15,7 @@ from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from core.web.i18n import EN, ZH
 from signing.errors import InvalidParameter
 from signing.fonts import fonts
 
@@ -25,8 +26,8 @@ SEAL_SIZE = 120  # points; 42 mm, the size of an official round seal
 SEAL_BOX = (385, 128, 385 + SEAL_SIZE, 128 + SEAL_SIZE)
 APPROVER_BOX = (200, 120, 310, 160)
 ISSUER_X = 305
-LABELS = {
-    "zh": {
+LABELS = {  # by the language codes of core/web/i18n.py
+    ZH: {
         "holder": "持证主体",
         "number": "证件号码",
         "identifier": "编号",
@@ -38,7 +39,7 @@ LABELS = {
         "scan": "扫码核验",
         "forever": "长期",
     },
-    "en": {
+    EN: {
         "holder": "Holder",
         "number": "ID number",
         "identifier": "No.",
@@ -71,12 +72,12 @@ class DocumentSpec:
     valid_until: date | None = None
     seal_purpose: str = "行政审批专用章"
     subtitle: str | None = None
-    lang: str = "zh"
+    lang: str = ZH
     extra: dict[str, str] = field(default_factory=dict)  # document info entries (e.g. application serial)
 
 
 def _date(d: date, lang: str) -> str:
-    return f"{d.year}年{d.month:02d}月{d.day:02d}日" if lang == "zh" else d.isoformat()
+    return f"{d.year}年{d.month:02d}月{d.day:02d}日" if lang == ZH else d.isoformat()
 
 
 def _check(spec: DocumentSpec) -> dict[str, str]:

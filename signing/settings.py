@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.settings import PlatformSettings
 
 
-class SigningSettings(BaseSettings):
-    """Where seal keys live when they are kept in an HSM (PKCS#11); the PDF worker pool (signing/workers.py)."""
-
-    model_config = SettingsConfigDict(env_prefix="ONENUMBER_", extra="ignore")
+class SigningSettings(PlatformSettings):
+    """Where seal keys live when they are kept in an HSM (PKCS#11); the PDF worker pool (signing/workers.py).
+    Like every setting, each may also come from a file (``ONENUMBER_PKCS11_USER_PIN_FILE``, core/settings.py)."""
 
     pkcs11_module: str | None = None  # e.g. /usr/lib/softhsm/libsofthsm2.so
     pkcs11_token_label: str | None = None

@@ -20,7 +20,7 @@ from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.timestamps.api import TimeStamper
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from signing import pki
 
 # A UUID-based OID (ITU-T X.667 arc 2.25) naming the platform's timestamping policy.

@@ -18,6 +18,10 @@ from sqlalchemy.orm import Session
 import onenumber.models  # noqa: F401
 from core.db import Base, make_engine, make_sessionmaker
 from core.settings import Settings
+from onenumber.kernel_hooks import install_kernel_hooks
+
+# The test run is an entry point like the app and the CLI: the work log's exact ID-number check.
+install_kernel_hooks()
 
 # Property tests must not fail on a busy CI machine because one example was slow.
 hypothesis_settings.register_profile("onenumber", deadline=None)

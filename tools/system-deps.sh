@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages a purpose needs, only when something is missing.
 #   tools/system-deps.sh run   - what `make run` needs (a CJK TrueType font for PDFs)
-#   tools/system-deps.sh test  - what `make test` needs (PostgreSQL, poppler, qpdf, SoftHSM2, Chromium, ...)
+#   tools/system-deps.sh test  - what `make test` needs (PostgreSQL, Redis, poppler, qpdf, SoftHSM2, Chromium, ...)
 set -euo pipefail
 purpose=${1:-run}
 run_pkgs=(fonts-droid-fallback)
-test_pkgs=(postgresql poppler-utils qpdf softhsm2 opensc libnss3-tools chromium docker-compose openssl curl)
+test_pkgs=(postgresql redis-server poppler-utils qpdf softhsm2 opensc libnss3-tools chromium docker-compose openssl curl)
 pkgs=("${run_pkgs[@]}")
 [ "$purpose" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()

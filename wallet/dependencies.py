@@ -1,6 +1,6 @@
 """Who is calling: a frozen :class:`Caller` built from the access-token claims (see docs/CONTRACTS.md).
 
-Wallet never reads idp tables; it trusts idp only through ``request.app.state.token_verifier``.
+Wallet never reads idp tables; it trusts idp only through the runtime's ``token_verifier`` (core/runtime.py).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from core.runtime import runtime_of
 from core.wire import WireError
 from wallet.errors import Forbidden, NotAuthenticated
 
@@ -48,7 +49,7 @@ class ActFor:
     name: str
     role: str
     scopes: frozenset[str]
-    hid: str
+    hid: str  # the organisation's holder index: holder_index("organization", credit_code), computed by idp
 
     def allows(self, action: str) -> bool:
         """True when this delegation covers ``action`` (one of the ``DELEGATION_*`` scopes)."""
@@ -68,7 +69,7 @@ class Caller:
     client_id: str | None = None
     scopes: frozenset[str] = frozenset()
     name: str | None = None
-    hid: str | None = None
+    hid: str | None = None  # a person's own holder index: holder_index("person", number) (``hid`` claim)
     roles: frozenset[str] = frozenset()
     act_for: ActFor | None = None
     department: str | None = None
@@ -191,7 +192,7 @@ def get_optional_caller(request: Request) -> Caller | None:
     token = _bearer(request)
     if token is None:
         return None
-    verifier = getattr(request.app.state, "token_verifier", None)
+    verifier = runtime_of(request).token_verifier
     if verifier is None:
         raise NotAuthenticated("this server cannot verify access tokens (no token verifier configured)")
     try:

@@ -81,6 +81,13 @@ class InvalidHolderNumber(WalletError):
     status_code = 422
 
 
+class AmbiguousHolderNumber(WalletError):
+    """A number valid both as a resident ID and as a credit code where nothing says which holder is meant."""
+
+    code = "ambiguous_holder_number"
+    status_code = 422
+
+
 class InvalidLicenseData(WalletError):
     """License data failed its type's field schema; ``field`` and ``rule`` say where and why."""
 

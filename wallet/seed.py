@@ -30,7 +30,7 @@ def seed(*, session: Session, settings: Settings, blob_store: object) -> list[st
     session.commit()
     for type_code, name, number, data, valid_from in demo.LICENSES:
         license_type = catalog_service.require_type(session=session, type_code=type_code)
-        hid = holder_index(number, master_key=settings.secret_key)
+        hid = holder_index(license_type.holder_kind, number, master_key=settings.secret_key)
         exists = session.execute(
             select(License.id).where(License.type_id == license_type.id, License.holder_index == hid).limit(1)
         ).first()

@@ -5,7 +5,7 @@
 
 Rows match the real tables (``idp.parties.models.Person``, ``wallet.licenses.models.License``) and their
 protected columns are computed with ``core.crypto`` exactly as the services compute them: the number
-is AES-GCM encrypted under the same contexts, the blind index is ``holder_index(number)``. The COPY
+is AES-GCM encrypted under the same contexts, the blind index is ``holder_index(kind, number)``. The COPY
 machinery is generic (:func:`copy_rows` over a SQLAlchemy table and a row generator); column defaults of
 the model fill whatever the generator leaves out.
 
@@ -141,7 +141,7 @@ def person_rows(start: int, count: int, *, master_key: str, password_hash: str) 
         yield {
             "sub": secrets.token_urlsafe(16),
             "number_cipher": encrypt_str(number, master_key=master_key, context=PERSON_NUMBER_CONTEXT),
-            "number_index": holder_index(number, master_key=master_key),
+            "number_index": holder_index("person", number, master_key=master_key),
             "name": person_name(i),
             "phone": f"199{i:08d}",
             "password_hash": password_hash,
@@ -200,7 +200,7 @@ def license_rows(
             "version": 1,
             "previous_id": None,
             "holder_kind": "person",
-            "holder_index": holder_index(number, master_key=master_key),
+            "holder_index": holder_index("person", number, master_key=master_key),
             "holder_number_cipher": encrypt_str(number, master_key=master_key, context=HOLDER_NUMBER_CONTEXT),
             "holder_number_masked": ric.mask(number),
             "holder_name": person_name(person),
@@ -242,7 +242,7 @@ def templates_for_persons(*, database_url: str, settings: Any) -> list[LicenseTe
     from sqlalchemy import select
 
     from core.db import make_engine, make_sessionmaker
-    from onenumber.app import open_blob_store
+    from storage.deps import open_blob_store
     from wallet.catalog.models import LicenseType
     from wallet.licenses import service as license_service
     from wallet.licenses.models import License

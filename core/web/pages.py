@@ -2,8 +2,8 @@
 cookies and answer with their page headers.
 
 A package makes one :class:`PageKit` of its templates, its message catalog, its CSRF cookie and its headers,
-and names its page helpers after the kit's methods (idp/web/pages.py, channels/rendering.py): the
-machinery is here once, the package keeps only what is its own.
+(``KIT`` in idp/web/pages.py, channels/rendering.py) and its pages call the kit's methods (``KIT.render``,
+``KIT.redirect`` …) directly: the machinery is here once, the package keeps only what is its own.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from core.runtime import runtime_of
 from core.settings import Settings
 from core.web import cookies, csrf, i18n
 
 
 def settings_of(request: Request) -> Settings:
     """The app's settings."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return runtime_of(request).settings
 
 
 def client_address(request: Request) -> str | None:

@@ -8,10 +8,10 @@ transaction holding the head row; the app seals continuously in the background (
 No entry may carry a clear resident ID number (:class:`WorkLogLeak`). The kernel imports no package of
 ours, so the precise validator (``identifiers.ric``: checksum, birth date and GB/T 2260 province) cannot
 be called from here. Decision (issue 13): candidates are found here and *confirmed* by a check that the
-composition root installs (:func:`install_id_number_check`; ``onenumber`` installs
-``identifiers.ric.is_valid`` when the package is imported, so the app, the CLI, Alembic and the tests
-all run with it). Until then — a process that never imports ``onenumber`` — the kernel's own check is in
-force, and it is stricter, never weaker: the same ISO 7064 MOD 11-2 checksum and real birth date
+composition root installs (:func:`install_id_number_check`; ``onenumber.kernel_hooks`` installs
+``identifiers.ric.is_valid``, called explicitly by the app factory, the CLI, Alembic and the tests —
+never as a side effect of an import). Until then — a process that calls none of them — the kernel's own
+check is in force, and it is stricter, never weaker: the same ISO 7064 MOD 11-2 checksum and real birth date
 (1900 or later, future dates included) without the province table, so it refuses every number the
 precise check refuses and at most a few more. An installed check must recognise the reference numbers
 (:data:`REFERENCE_IDS`), so a wrong hook (one that never confirms) is refused instead of switching the
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from core import groupcommit
 from core.clock import utcnow
+from core.logs import with_request_id
 from core.worklog.models import WorkLogEntry, WorkLogHead
 
 GENESIS = "0" * 64
@@ -114,7 +115,7 @@ def append(
     On a session that defers log rows (:func:`core.groupcommit.defer_rows`) the entry is queued
     instead and written by the endpoint's group commit, after the business change and before the answer.
     """
-    details = json.loads(json.dumps(details or {}, default=str))
+    details = json.loads(json.dumps(with_request_id(details or {}), default=str))
     if contains_id_number(json.dumps([actor, object, details], ensure_ascii=False)):
         raise WorkLogLeak(f"work-log entry for {action!r} contains a clear ID number; log a masked form")
     entry = WorkLogEntry(at=utcnow(), actor=actor, action=action, object=object, details=details)

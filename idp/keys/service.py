@@ -6,24 +6,29 @@ import json
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import invalidation
+from core.clock import utcnow
 from core.crypto import decrypt_str, encrypt_str
-from core.db import utcnow
 from core.settings import Settings
 from idp.errors import IdpError
 from idp.keys.models import SigningKey
 
 ALGORITHMS = ("ES256", "RS256")
 _CONTEXT = "idp.key"
-# How long the process trusts its view of which key is active before re-reading the table.
+# How long the process trusts its view of which key is active before re-reading the table; a rotation or
+# retirement committed by any process reaches every ring at once on PostgreSQL (NOTIFY, TOPIC below), this
+# stays as the backstop.
 _ACTIVE_TTL_SECONDS = 30.0
+TOPIC = "signing_key"
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,16 @@ class KeyRing:
         self._jwks: tuple[float, dict[str, Any]] | None = None
         self._jwks_body: tuple[float, bytes] | None = None
         self._checked_schedule = False
+        engine = factory.kw.get("bind")
+        if isinstance(engine, Engine):
+            ring = weakref.ref(self)  # the listener lives as long as the process; the ring need not
+
+            def changed(_value: str = "") -> None:
+                alive = ring()
+                if alive is not None:
+                    alive.forget()
+
+            invalidation.subscribe(engine, TOPIC, changed, on_reset=changed)
 
     def _parse(self, row: SigningKey) -> LoadedKey:
         loaded = self._parsed.get(row.kid)
@@ -225,3 +240,11 @@ class KeyRing:
         self._active.clear()
         self._jwks = None
         self._jwks_body = None
+
+
+def _on_key_change(_mapper: Any, connection: Any, _target: SigningKey) -> None:
+    invalidation.publish(connection, TOPIC, "*")  # one notification per transaction, whatever it changed
+
+
+for _name in ("after_insert", "after_update", "after_delete"):
+    event.listen(SigningKey, _name, _on_key_change)

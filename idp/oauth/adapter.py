@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core import groupcommit
 from core.db import has_writes
+from core.runtime import runtime_of
 from core.settings import Settings
 from idp.oauth import clients, grants
 from idp.oauth.server import OneNumberServer
@@ -106,8 +107,8 @@ async def build_request(request: Request, settings: Settings) -> StarletteOAuth2
 
 def new_server(request: Request, session: Session) -> OneNumberServer:
     """An authorization server for this request, with every grant and endpoint registered."""
-    settings: Settings = request.app.state.settings
-    server = OneNumberServer(session=session, settings=settings, keyring=keyring_for(request.app.state, settings))
+    settings: Settings = runtime_of(request).settings
+    server = OneNumberServer(session=session, settings=settings, keyring=keyring_for(runtime_of(request)))
     grants.register_all(server)
     return server
 
@@ -137,11 +138,11 @@ async def run_endpoint(
     The call runs in a worker thread, or on the event loop when ``inline_if`` says it will not touch the
     database (a cached client, no revocation reload due): a thread hop costs more than such a call.
     """
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime_of(request).settings
     oauth_request = await build_request(request, settings)
 
     def work() -> tuple[tuple[int, Any, list[Any]], list[Any]]:
-        with request.app.state.sessionmaker() as session:
+        with runtime_of(request).sessionmaker() as session:
             groupcommit.defer_rows(session)
             server = new_server(request, session)
             try:
@@ -163,7 +164,7 @@ async def run_endpoint(
         result, rows = work()
     else:
         result, rows = await run_in_threadpool(work)
-    await groupcommit.writer_for(request.app.state).write(rows)
+    await runtime_of(request).get(groupcommit.WRITER).write(rows)
     return to_response(result)
 
 
@@ -182,7 +183,7 @@ def client_id_of(oauth_request: StarletteOAuth2Request) -> str | None:
 def client_is_cached(request: Request, oauth_request: StarletteOAuth2Request) -> bool:
     """True when the request's client row is in this process's cache (no query to authenticate it)."""
     client_id = client_id_of(oauth_request)
-    return client_id is not None and clients.is_cached(request.app.state.engine, client_id)
+    return client_id is not None and clients.is_cached(runtime_of(request).engine, client_id)
 
 
 def request_from_query(query: str, settings: Settings) -> StarletteOAuth2Request:

@@ -19,7 +19,7 @@ from authlib.oidc.core import OpenIDCode
 from sqlalchemy import bindparam, select, update
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
 from idp.oauth.claims import principal_for, user_claims
 from idp.oauth.hashing import token_hash
 from idp.oauth.models import AuthorizationCode, RefreshToken
@@ -130,6 +130,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             person=person,
             sid=row.sid or None,
             facts=facts,
+            client=self.request.client.row,
         )
 
 

@@ -29,6 +29,7 @@ from core.inputs import ascii_digits, ascii_int
 from idp.oauth.claims import principal_for
 from idp.oauth.models import Consent, SsoSession
 from idp.oauth.server import OneNumberServer
+from idp.oauth.subjects import PAIRWISE
 from idp.parties.models import Person
 from idp.sessions import ACR_RANK, acr_for
 from idp.tokens import epoch
@@ -48,6 +49,7 @@ class Outcome:
     description: str | None = None
     scopes: tuple[str, ...] = ()
     client_name: str | None = None
+    pairwise: bool = False  # the client gets a pairwise sub (the consent page says so)
 
 
 class UnmetAuthenticationRequirementsError(OAuth2Error):  # type: ignore[misc]
@@ -182,8 +184,13 @@ def authorize(
             if pending:
                 if silent:
                     raise ConsentRequiredError(redirect_uri=redirect_uri)
+                # the page lists everything the client will see (the allowed request is recorded whole)
                 return Outcome(
-                    kind="interact", interaction="consent", scopes=tuple(pending), client_name=client.row.name
+                    kind="interact",
+                    interaction="consent",
+                    scopes=tuple(dict.fromkeys(request.scope.split())),
+                    client_name=client.row.name,
+                    pairwise=client.row.subject_type == PAIRWISE,
                 )
         else:
             record_consent(server, person=person, client_id=client.client_id, scopes=request.scope.split())

@@ -10,18 +10,32 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from idp.oauth import subjects
+from idp.oauth.models import Client
 from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.tokens import Principal
 
 
 def principal_for(
-    *, session: Session, settings: Settings, person: Person, sid: str | None, facts: dict[str, Any]
+    *,
+    session: Session,
+    settings: Settings,
+    person: Person,
+    sid: str | None,
+    facts: dict[str, Any],
+    client: Client | None = None,
 ) -> Principal:
-    """Rebuild the principal of ``person`` from stored login facts (acr, amr, auth_time, act_for)."""
+    """Rebuild the principal of ``person`` from stored login facts (acr, amr, auth_time, act_for).
+
+    With ``client``, its ``sub`` is the one that client knows the person by (public or pairwise, OIDC Core
+    §8), so every token and claim set built from it carries the same value; without, the public ``sub``."""
+    sub = person.sub if client is None else subjects.subject_for(
+        session=session, settings=settings, client=client, person=person
+    )
     return Principal(
         person_id=person.id,
-        sub=person.sub,
+        sub=sub,
         name=person.name,
         hid=person.number_index,
         acr=facts.get("acr", "low"),

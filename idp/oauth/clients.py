@@ -11,10 +11,12 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from core import invalidation
 from core.crypto import blind_index
-from core.rowcache import RowCache, detached_copy, engine_of
+from core.rowcache import RowCache, TtlMap, detached_copy, engine_of
 from core.settings import Settings
 from idp.errors import InvalidField, NotFound
+from idp.oauth import subjects
 from idp.oauth.models import Client
 
 KINDS = ("web", "mobile", "kiosk", "department")
@@ -101,9 +103,19 @@ def get(*, session: Session, client_id: str) -> Client | None:
 
 # Clients change rarely and every token request needs one, so each process keeps a short-lived copy.
 # A change made in this process (create, rotate_secret, disable, any ORM edit of a Client row) drops the
-# copy at flush and again at commit; a change made by another process is seen within CACHE_TTL seconds.
+# copy at flush and again at commit. The same mapper events publish the change (``NOTIFY`` in the changing
+# transaction, core/invalidation.py), so on PostgreSQL every other process drops its copy as the change
+# commits; CACHE_TTL stays as the backstop (changes written without the ORM, a listener that is away).
 CACHE_TTL = 5.0
-_cache: RowCache[str, Client] = RowCache(CACHE_TTL)
+TOPIC = "client"
+
+
+def _listen(engine: Engine, table: TtlMap[str, Client]) -> None:
+    """Other processes' client changes on ``engine``'s database drop this process's copy at once."""
+    invalidation.subscribe(engine, TOPIC, table.invalidate, on_reset=table.invalidate)
+
+
+_cache: RowCache[str, Client] = RowCache(CACHE_TTL, on_engine=_listen)
 
 
 def get_cached(*, session: Session, client_id: str) -> Client | None:
@@ -127,7 +139,8 @@ def forget_cached(client_id: str | None = None) -> None:
     _cache.invalidate(client_id)
 
 
-def _on_client_change(_mapper: Any, _connection: Any, target: Client) -> None:
+def _on_client_change(_mapper: Any, connection: Any, target: Client) -> None:
+    invalidation.publish(connection, TOPIC, target.client_id)
     forget_cached(target.client_id)
     owner = Session.object_session(target)
     if owner is not None:
@@ -168,8 +181,14 @@ def create(
     id_token_alg: str = "ES256",
     department_code: str | None = None,
     trusted: bool = False,
+    subject_type: str | None = None,
+    sector_identifier_uri: str | None = None,
 ) -> tuple[Client, str | None]:
-    """Register a client; confidential kinds get a secret (generated unless given). Returns (row, secret)."""
+    """Register a client; confidential kinds get a secret (generated unless given). Returns (row, secret).
+
+    ``subject_type`` (OIDC Core §8) defaults to ``public`` for the platform's own channels (``trusted``) and
+    department systems, ``pairwise`` for third parties; a pairwise client's sector is fixed here (§8.1,
+    :func:`idp.oauth.subjects.sector_of`: a ``sector_identifier_uri`` is needed for several redirect hosts)."""
     if kind not in KINDS:
         raise InvalidField(f"kind must be one of {', '.join(KINDS)}", field="kind", rule="choice")
     if id_token_alg not in ("ES256", "RS256"):
@@ -178,6 +197,17 @@ def create(
         raise InvalidField("client id already registered", field="client_id", rule="unique")
     if kind == "department" and not department_code:
         raise InvalidField("a department system client needs its department code", field="department_code")
+    if subject_type is None:
+        subject_type = subjects.PUBLIC if trusted or kind == "department" else subjects.PAIRWISE
+    if subject_type not in subjects.SUBJECT_TYPES:
+        raise InvalidField("subject_type must be public or pairwise", field="subject_type", rule="choice")
+    sector = None
+    if subject_type == subjects.PAIRWISE:
+        sector = subjects.sector_of(
+            client_id=client_id, redirect_uris=redirect_uris or [], sector_identifier_uri=sector_identifier_uri
+        )
+    elif sector_identifier_uri:
+        raise InvalidField("only pairwise clients have a sector identifier", field="sector_identifier_uri")
     if kind in PUBLIC_KINDS:
         secret = None
     else:
@@ -195,6 +225,9 @@ def create(
         id_token_signed_response_alg=id_token_alg,
         department_code=department_code,
         trusted=trusted,
+        subject_type=subject_type,
+        sector_identifier_uri=sector_identifier_uri,
+        sector_identifier=sector,
     )
     session.add(row)
     session.flush()
@@ -202,8 +235,8 @@ def create(
 
 
 def rotate_secret(*, session: Session, settings: Settings, client_id: str) -> str:
-    """Give a confidential client a new secret (the old one stops working at once in this process, and
-    within ``CACHE_TTL`` seconds in the other workers)."""
+    """Give a confidential client a new secret (the old one stops working at once in this process, in the
+    other processes as the change commits on PostgreSQL, at worst after ``CACHE_TTL`` seconds)."""
     row = session.get(Client, client_id)
     if row is None:
         raise NotFound(f"no client {client_id}")

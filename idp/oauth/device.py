@@ -45,7 +45,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.settings import Settings
 from idp.oauth.claims import principal_for
 from idp.oauth.hashing import token_hash
@@ -149,7 +149,12 @@ class DeviceCodeGrant(_Grant):  # type: ignore[misc]
             raise InvalidGrantError("The approving person no longer exists.")
         row.status = "used"
         return principal_for(
-            session=session, settings=self.server.settings, person=person, sid=row.sid, facts=row.claims
+            session=session,
+            settings=self.server.settings,
+            person=person,
+            sid=row.sid,
+            facts=row.claims,
+            client=self.request.client.row,
         )
 
     def create_token_response(self) -> tuple[int, dict[str, Any], Any]:

@@ -13,6 +13,7 @@ from core.settings import Settings
 from idp.oauth import clients as client_service
 from idp.oauth.device import DEVICE_GRANT_TYPE
 from idp.oauth.server import STANDARD_SCOPES
+from idp.oauth.subjects import SUBJECT_TYPES
 
 
 def metadata(*, session: Session, settings: Settings) -> dict[str, Any]:
@@ -40,7 +41,7 @@ def metadata(*, session: Session, settings: Settings) -> dict[str, Any]:
             "client_credentials",
             DEVICE_GRANT_TYPE,
         ],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": list(SUBJECT_TYPES),  # OIDC Core §8: first-party public, third-party pairwise
         "id_token_signing_alg_values_supported": ["ES256", "RS256"],
         "userinfo_signing_alg_values_supported": ["none"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

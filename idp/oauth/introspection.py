@@ -10,7 +10,7 @@ from typing import Any
 
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
 
-from core.db import utcnow
+from core.clock import utcnow
 from idp.oauth.revocation import TokenRef, find_token
 from idp.tokens import epoch, is_revoked
 

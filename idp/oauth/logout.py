@@ -13,33 +13,29 @@ POST carries the CSRF token. A hint naming a session other than the browser's ne
 
 from __future__ import annotations
 
-import logging
-import secrets
-import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core import worklog
 from core.settings import Settings
 from idp import sessions as sso
+from idp.backchannel import get_backchannel_settings, outbox, worker
+from idp.backchannel.outbox import BACKCHANNEL_EVENT
 from idp.errors import IdpError
 from idp.keys.service import KeyRing
+from idp.oauth import subjects
 from idp.oauth.models import Client, SsoSession
 from idp.parties.models import Person
-from idp.tokens import _kid_of, sign
+from idp.tokens import _kid_of
 
-log = logging.getLogger(__name__)
-BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-RETRY_DELAYS = (0.0, 0.5, 2.0)  # three attempts
-_EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="idp-backchannel")
+__all__ = ["BACKCHANNEL_EVENT", "EndSession", "end_session", "id_token_hint_claims", "validate_end_session"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +108,11 @@ def validate_end_session(
 def end_session(
     *, session: Session, settings: Settings, keyring: KeyRing, sid: str, actor: str | None = None
 ) -> list[Future[bool]]:
-    """Revoke the session and its refresh tokens; notify every client of it over the back channel."""
+    """Revoke the session and its refresh tokens; notify every client of it over the back channel.
+
+    Back-Channel §2.5: one outbox row per client with a ``backchannel_logout_uri``, in the transaction that
+    ends the session (idp/backchannel), so the notice survives a crash or restart; a first attempt follows
+    the commit at once, and the retry loop of any instance does the rest."""
     row = session.get(SsoSession, sid)
     if row is None or row.revoked_at is not None:
         return []
@@ -123,62 +123,26 @@ def end_session(
         action="logout",
         object=f"session:{sid}",
     )
-    targets = []
+    give_up_after = get_backchannel_settings().backchannel_give_up_after
+    queued = []
+    person = session.get(Person, row.person_id)
     for client_id in sso.clients_of(session=session, sid=sid):
         client = session.get(Client, client_id)
         if client is not None and client.backchannel_logout_uri:
-            token = logout_token(
-                settings=settings, keyring=keyring, client=client, sub=_sub(session, row), sid=sid
+            # §2.4: the sub the RP knows (pairwise for a third party, OIDC Core §8)
+            sub = "" if person is None else subjects.subject_for(
+                session=session, settings=settings, client=client, person=person
             )
-            targets.append((client.backchannel_logout_uri, token, client_id))
+            queued.append(outbox.enqueue(
+                session=session, settings=settings, client_id=client.client_id, uri=client.backchannel_logout_uri,
+                alg=client.id_token_signed_response_alg, sub=sub, sid=sid, give_up_after=give_up_after,
+            ))
     session.commit()
-    return [_EXECUTOR.submit(deliver, uri, token, client_id) for uri, token, client_id in targets]
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return [worker.submit(engine, [q.id], keyring=keyring) for q in queued]
 
 
 def _sub(session: Session, row: SsoSession) -> str:
     person = session.get(Person, row.person_id)
     return person.sub if person else ""
-
-
-def logout_token(*, settings: Settings, keyring: KeyRing, client: Client, sub: str, sid: str) -> str:
-    """Back-Channel Logout §2.4: iss, aud, iat, exp, jti, sub, sid, events; no nonce."""
-    now = int(time.time())
-    claims = {
-        "iss": settings.issuer,
-        "aud": client.client_id,
-        "iat": now,
-        "exp": now + 120,
-        "jti": secrets.token_urlsafe(16),
-        "sub": sub,
-        "sid": sid,
-        "events": {BACKCHANNEL_EVENT: {}},
-    }
-    return sign(claims, keyring=keyring, alg=client.id_token_signed_response_alg, typ="logout+jwt")
-
-
-def deliver(
-    uri: str,
-    token: str,
-    client_id: str,
-    *,
-    post: Callable[..., Any] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """§2.5: POST ``logout_token`` to the client, retrying on network errors and 5xx; True on 200/204."""
-    send = post or httpx.post
-    for delay in RETRY_DELAYS:
-        if delay:
-            sleep(delay)
-        try:
-            response = send(
-                uri, data={"logout_token": token}, timeout=5.0, headers={"Cache-Control": "no-store"}
-            )
-        except httpx.HTTPError as exc:
-            log.warning("back-channel logout to %s failed: %s", client_id, exc)
-            continue
-        if response.status_code in (200, 204):
-            return True
-        if response.status_code < 500:
-            log.warning("back-channel logout to %s refused: %s", client_id, response.status_code)
-            return False
-    return False

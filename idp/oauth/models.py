@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime, utcnow
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
 
 
 class Client(Base):
@@ -32,6 +33,11 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Where a kiosk stands (shown on the device confirmation page, RFC 8628 §5.4); None for other clients.
     location: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # OIDC Core §8 (idp/oauth/subjects.py): ``public`` (the platform's own channels) or ``pairwise`` (third
+    # parties), and for pairwise the sector its subs are computed for (fixed at registration, §8.1).
+    subject_type: Mapped[str] = mapped_column(String(8), default="public", server_default="public")
+    sector_identifier_uri: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    sector_identifier: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class SsoSession(Base):
@@ -165,3 +171,17 @@ class Consent(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("idp_client.client_id"))
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PairwiseSubject(Base):
+    """The pairwise ``sub`` of a person in a sector (OIDC Core §8.1), kept once computed: relying parties hold
+    it for ever, so a master-key rotation must not change it (idp/oauth/subjects.py)."""
+
+    __tablename__ = "idp_pairwise_subject"
+    __table_args__ = (UniqueConstraint("sector", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sector: Mapped[str] = mapped_column(String(255))
+    person_id: Mapped[int] = mapped_column(ForeignKey("idp_person.id"), index=True)
+    sub: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

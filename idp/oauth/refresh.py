@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import worklog
+from core.clock import utcnow
 from core.crypto import decrypt_str, encrypt_str
-from core.db import utcnow
 from idp import sessions as sso
 from idp.oauth.claims import principal_for
 from idp.oauth.hashing import token_hash
@@ -73,6 +73,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             person=person,
             sid=row.sid,
             facts=row.claims,
+            client=self.request.client.row,
         )
 
     def revoke_old_credential(self, refresh_token: TokenView) -> None:

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from core.runtime import runtime_of
+from core.web.pages import settings_of
 from core.web.security import declare_no_store
 from idp import revocations
 from idp import sessions as sso
@@ -26,18 +28,9 @@ from idp.oauth.adapter import (
 from idp.oauth.authorize import Outcome, authorize
 from idp.oauth.models import Client
 from idp.oauth.userinfo import userinfo
-from idp.tokens import decode, keyring_for
+from idp.tokens import KEYRING, decode, keyring_for
 from idp.web.flow import TICKET_PARAM, authorize_query, ticket_sid
-from idp.web.pages import (
-    check_csrf,
-    delete_cookie,
-    finish,
-    message,
-    render,
-    renew_csrf,
-    settings_of,
-    sso_cookie,
-)
+from idp.web.pages import KIT, check_csrf, message, sso_cookie
 
 router = APIRouter(tags=["openid connect"])
 declare_no_store("/logout", "/userinfo", "/token", "/introspect")  # tokens and personal claims
@@ -47,14 +40,14 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 @router.get("/.well-known/openid-configuration")
 def openid_configuration(request: Request) -> dict[str, Any]:
     """OpenID Connect Discovery metadata."""
-    with request.app.state.sessionmaker() as session:
+    with runtime_of(request).sessionmaker() as session:
         return discovery.metadata(session=session, settings=settings_of(request))
 
 
 @router.get("/jwks.json")
 async def jwks(request: Request) -> Response:
     """Public keys that verify our tokens (active and retiring), RFC 7517."""
-    ring = getattr(request.app.state, "idp_keyring", None)
+    ring = runtime_of(request).peek(KEYRING)
     body = ring.jwks_body() if ring is not None else None
     if body is None:  # first call, or the cached copy is stale: the database is read in a thread
         body = await run_in_threadpool(_jwks_body, request)
@@ -62,7 +55,7 @@ async def jwks(request: Request) -> Response:
 
 
 def _jwks_body(request: Request) -> bytes:
-    ring = keyring_for(request.app.state, settings_of(request))
+    ring = keyring_for(runtime_of(request))
     ring.signing_key("ES256")  # make sure a key exists before the first token
     ring.jwks()
     return ring.jwks_body() or json.dumps(ring.jwks(), ensure_ascii=False, separators=(",", ":")).encode()
@@ -84,10 +77,12 @@ def outcome_response(request: Request, outcome: Outcome, query: str) -> Response
         return RedirectResponse("/login?" + urlencode({"next": next_path}), status_code=302)
     if outcome.interaction == "totp":
         return RedirectResponse("/login/totp?" + urlencode({"next": next_path}), status_code=302)
-    return render(
+    # what the client will see, one line a scope; a pairwise client's identifier is its own (OIDC Core §8)
+    shown = [("openid_pairwise" if s == "openid" and outcome.pairwise else s) for s in outcome.scopes]
+    return KIT.render(
         request,
         "consent.html",
-        scopes=outcome.scopes,
+        scopes=shown,
         client_name=outcome.client_name,
         next=next_path,
         known_scopes=MESSAGES,
@@ -101,7 +96,7 @@ async def authorize_endpoint(request: Request) -> Response:
     oauth_request = await build_request(request, settings)
 
     def work() -> Outcome:
-        with request.app.state.sessionmaker() as session:
+        with runtime_of(request).sessionmaker() as session:
             current = sso.from_cookie(session=session, cookie=sso_cookie(request))
             fresh = (
                 current is not None
@@ -126,7 +121,7 @@ def _no_io_introspection(request: Request, oauth_request: StarletteOAuth2Request
         form.get("token_type_hint") != "refresh_token"
         and (form.get("token") or "").count(".") == 2
         and client_is_cached(request, oauth_request)
-        and revocations.is_fresh(request.app.state.engine)
+        and revocations.is_fresh(runtime_of(request).engine)
     )
 
 
@@ -187,8 +182,8 @@ async def userinfo_endpoint(request: Request) -> JSONResponse:
     token = _bearer(request, form_token)
 
     def work() -> dict[str, Any]:
-        claims = decode(token, keyring=keyring_for(request.app.state, settings), settings=settings)
-        with request.app.state.sessionmaker() as session:
+        claims = decode(token, keyring=keyring_for(runtime_of(request)), settings=settings)
+        with runtime_of(request).sessionmaker() as session:
             return userinfo(session=session, settings=settings, claims=claims)
 
     return JSONResponse(await run_in_threadpool(work), headers=NO_STORE)
@@ -204,8 +199,8 @@ async def end_session_endpoint(request: Request) -> Response:
         params.update({k: v for k, v in form.items() if isinstance(v, str)})
 
     def work() -> Response:
-        ring = keyring_for(request.app.state, settings)
-        with request.app.state.sessionmaker() as session:
+        ring = keyring_for(runtime_of(request))
+        with runtime_of(request).sessionmaker() as session:
             current = sso.from_cookie(session=session, cookie=sso_cookie(request))
             try:
                 end = logout.validate_end_session(
@@ -225,18 +220,18 @@ async def end_session_endpoint(request: Request) -> Response:
             if not confirmed and current is not None:
                 keep = {k: v for k, v in params.items() if k != "csrf"}
                 client = session.get(Client, end.client_id) if end.client_id else None
-                return render(request, "logout.html", params=keep, client_name=client.name if client else None)
+                return KIT.render(request, "logout.html", params=keep, client_name=client.name if client else None)
             # only the session this browser's cookie names ends (a hint for another session ends nothing)
             actor = f"client:{end.client_id}" if end.proven and end.client_id else None
             if current is not None:
                 logout.end_session(session=session, settings=settings, keyring=ring, sid=current.sid, actor=actor)
-        renew_csrf(request)  # privilege change: a token read while signed in is not reused after
+        KIT.renew_csrf(request)  # privilege change: a token read while signed in is not reused after
         response: Response
         if end.redirect_to:
-            response = finish(RedirectResponse(end.redirect_to, status_code=302), request)
+            response = KIT.finish(RedirectResponse(end.redirect_to, status_code=302), request)
         else:
             response = message(request, "logged_out", ok=True, title_key="logout_title")
-        delete_cookie(response, request, sso.COOKIE_NAME)
+        KIT.delete_cookie(response, request, sso.COOKIE_NAME)
         return response
 
     return await run_in_threadpool(work)

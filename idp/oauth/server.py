@@ -18,7 +18,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
+from core.metrics import TOKENS_ISSUED
 from core.settings import Settings
 from idp import sessions as sso
 from idp.keys.service import KeyRing
@@ -26,6 +27,7 @@ from idp.oauth import clients
 from idp.oauth.clients import OAuthClient
 from idp.oauth.hashing import token_hash
 from idp.oauth.models import RefreshToken
+from idp.parties.models import Person
 from idp.tokens import Principal, issue_access_token
 
 STANDARD_SCOPES = ["openid", "profile", "id_number", "phone", "offline_access"]
@@ -125,12 +127,15 @@ class OneNumberServer(AuthorizationServer):  # type: ignore[misc]
         if user is not None and user.sid and grant_type_of(request) != "refresh_token":
             # (a refresh token's family began with a code or device grant of this client, which noted it)
             sso.note_client(session=self.session, sid=user.sid, client_id=client.client_id)
+        TOKENS_ISSUED.labels(grant_type_of(request) or "unknown").inc()
         claims = self.issued_claims or {}
+        # the work log names persons by their public sub, whatever (pairwise) sub the client was given
+        person = self.session.get(Person, user.person_id) if user is not None else None
         worklog.append(
             session=self.session,
             actor=f"client:{client.client_id}",
             action="token.issue",
-            object=f"person:{user.sub}" if user else f"client:{client.client_id}",
+            object=f"person:{person.sub if person else user.sub}" if user else f"client:{client.client_id}",
             details={
                 "grant_type": request.payload.grant_type,
                 "jti": claims.get("jti"),

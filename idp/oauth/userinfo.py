@@ -5,14 +5,16 @@ https://openid.net/specs/openid-connect-core-1_0.html#UserInfo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
 from idp.errors import IdpError, InvalidToken
+from idp.oauth import clients as client_service
+from idp.oauth import subjects
 from idp.oauth.claims import principal_for, user_claims
-from idp.parties import service as party_service
 from idp.tokens import is_revoked
 
 
@@ -29,11 +31,14 @@ def userinfo(*, session: Session, settings: Settings, claims: dict[str, Any]) ->
         raise InvalidToken("the token has been revoked")
     if claims.get("party_type") != "person" or "openid" not in str(claims.get("scope", "")).split():
         raise InsufficientScope("this token was not issued with the openid scope")
-    person = party_service.get_by_sub(session=session, sub=str(claims["sub"]))
+    # the token's sub is the one its client knows (public or pairwise, OIDC Core §8): found through the client
+    client = client_service.get_cached(session=session, client_id=str(claims.get("client_id", "")))
+    person = subjects.person_for(session=session, client=client, sub=str(claims["sub"]))
     if person is None:
         raise InvalidToken("the token's subject no longer exists")
     facts = {k: claims.get(k) for k in ("acr", "amr", "auth_time", "act_for")}
-    principal = principal_for(
-        session=session, settings=settings, person=person, sid=claims.get("sid"), facts=facts
+    principal = replace(
+        principal_for(session=session, settings=settings, person=person, sid=claims.get("sid"), facts=facts),
+        sub=str(claims["sub"]),  # §5.3.2: the sub of the token (= of its ID token)
     )
     return user_claims(session=session, settings=settings, principal=principal, scope=str(claims["scope"]))

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
 from core.settings import Settings
 from idp.errors import InvalidField, LoginFailed
 from idp.parties import service as party_service

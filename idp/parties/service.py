@@ -11,8 +11,8 @@ import pyotp
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from core.clock import utcnow
 from core.crypto import decrypt_str, encrypt_str, holder_index
-from core.db import utcnow
 from core.inputs import ascii_digits
 from core.settings import Settings
 from identifiers import IdentifierError, Kind, validate_as
@@ -46,8 +46,8 @@ def mask_number(number: str) -> str:
 
 
 def number_index(number: str, *, settings: Settings) -> str:
-    """The blind index of a resident ID (shared with wallet as ``hid``)."""
-    return holder_index(number, master_key=settings.secret_key)
+    """The blind index of a person's resident ID (shared with wallet as ``hid``)."""
+    return holder_index(Kind.PERSON, number, master_key=settings.secret_key)
 
 
 def get_by_number(*, session: Session, settings: Settings, number: str) -> Person | None:
@@ -248,5 +248,5 @@ def act_for_claim(option: ActingOption, *, settings: Settings) -> dict[str, Any]
         "name": option.name,
         "role": option.role,
         "scopes": option.scopes,
-        "hid": holder_index(option.credit_code, master_key=settings.secret_key),
+        "hid": holder_index(Kind.ORGANIZATION, option.credit_code, master_key=settings.secret_key),
     }

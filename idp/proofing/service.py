@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.inputs import ascii_digits
 from core.settings import Settings
 from idp.errors import AccountLocked, InvalidField, NotFound

@@ -13,8 +13,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
+from core.runtime import runtime_of
 from core.web import qr
+from core.web.pages import client_address, settings_of
 from core.web.security import declare_no_store
 from idp import sessions as sso
 from idp import signed
@@ -26,23 +28,10 @@ from idp.parties import devices, recovery, throttle
 from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.parties.passwords import check_strength, hash_password
-from idp.proofing import pages as proofing_pages
 from idp.proofing import service as proofing
 from idp.tokens import keyring_for
 from idp.web.login import delayed, set_device_cookie, throttle_keys
-from idp.web.pages import (
-    client_address,
-    delete_cookie,
-    lang_of,
-    message,
-    read_cookie,
-    redirect,
-    refuse_bad_csrf,
-    render,
-    renew_csrf,
-    settings_of,
-    sso_cookie,
-)
+from idp.web.pages import KIT, message, sso_cookie
 
 router = APIRouter(tags=["idp pages"])
 declare_no_store("/account")
@@ -53,15 +42,15 @@ OptionalForm = Annotated[str | None, Form()]
 def sessions_page(request: Request) -> Response:
     """The person's live sessions."""
     settings = settings_of(request)
-    with request.app.state.sessionmaker() as session:
+    with runtime_of(request).sessionmaker() as session:
         current = sso.from_cookie(session=session, cookie=sso_cookie(request))
         if current is None:
-            return redirect(request, "/login?next=/account/sessions")
+            return KIT.redirect(request, "/login?next=/account/sessions")
         person = session.get(Person, current.person_id)
         assert person is not None
         rows = sso.list_for(session=session, person=person)
         masked = party_service.mask_number(party_service.number_of(person, settings=settings))
-        return render(
+        return KIT.render(
             request,
             "sessions.html",
             sessions=rows,
@@ -73,11 +62,11 @@ def sessions_page(request: Request) -> Response:
 
 def _end(request: Request, only_sid: str | None) -> Response:
     settings = settings_of(request)
-    ring = keyring_for(request.app.state, settings)
-    with request.app.state.sessionmaker() as session:
+    ring = keyring_for(runtime_of(request))
+    with runtime_of(request).sessionmaker() as session:
         current = sso.from_cookie(session=session, cookie=sso_cookie(request))
         if current is None:
-            return redirect(request, "/login")
+            return KIT.redirect(request, "/login")
         person = session.get(Person, current.person_id)
         assert person is not None
         targets = [r.sid for r in sso.list_for(session=session, person=person) if only_sid in (None, r.sid)]
@@ -86,17 +75,17 @@ def _end(request: Request, only_sid: str | None) -> Response:
         session.commit()
         still_in = only_sid is not None and only_sid != current.sid
     if not still_in:
-        renew_csrf(request)  # signed out here: the token of the signed-in pages is not reused
-    response = redirect(request, "/account/sessions" if still_in else "/login")
+        KIT.renew_csrf(request)  # signed out here: the token of the signed-in pages is not reused
+    response = KIT.redirect(request, "/account/sessions" if still_in else "/login")
     if not still_in:
-        delete_cookie(response, request, sso.COOKIE_NAME)
+        KIT.delete_cookie(response, request, sso.COOKIE_NAME)
     return response
 
 
 @router.post("/account/sessions/logout", include_in_schema=False)
 def logout_one(request: Request, csrf: OptionalForm = None, sid: OptionalForm = None) -> Response:
     """End one of my sessions."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     return _end(request, sid or "")
 
@@ -104,7 +93,7 @@ def logout_one(request: Request, csrf: OptionalForm = None, sid: OptionalForm = 
 @router.post("/account/sessions/logout-all", include_in_schema=False)
 def logout_all(request: Request, csrf: OptionalForm = None) -> Response:
     """Log out everywhere: end every session of mine, notify every client."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     return _end(request, None)
 
@@ -112,7 +101,7 @@ def logout_all(request: Request, csrf: OptionalForm = None) -> Response:
 @router.get("/register", include_in_schema=False)
 def register_page(request: Request) -> Response:
     """Self-registration form."""
-    return render(request, "register.html", errors={}, values={})
+    return KIT.render(request, "register.html", errors={}, values={})
 
 
 @router.post("/register", include_in_schema=False)
@@ -125,10 +114,10 @@ def register_submit(
     password: OptionalForm = None,
 ) -> Response:
     """Create a ``low`` assurance account; each bad field gets its own sentence naming the rule."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     settings = settings_of(request)
-    lang = lang_of(request)
+    lang = KIT.lang_of(request)
     values = {"number": number or "", "name": name or "", "phone": phone or ""}
     errors: dict[str, str] = {}
     rule = check_strength(password or "")
@@ -141,12 +130,12 @@ def register_submit(
     except InvalidField as exc:
         errors["number"] = rule_text(exc.rule, lang)
     if errors:
-        return render(request, "register.html", status_code=422, errors=errors, values=values)
-    with request.app.state.sessionmaker() as session:  # per-number limit; a real-name verified number is taken
+        return KIT.render(request, "register.html", status_code=422, errors=errors, values=values)
+    with runtime_of(request).sessionmaker() as session:  # per-number limit; a real-name verified number is taken
         refusal = proofing.registration_refusal(session=session, settings=settings, number=number or "")
         session.commit()
     if refusal is not None:
-        return render(
+        return KIT.render(
             request,
             "register.html",
             status_code=429 if refusal == "throttled" else 422,
@@ -156,7 +145,7 @@ def register_submit(
             limit=settings.register_daily_per_number,
         )
     password_hash = hash_password(password or "")  # this handler runs in a worker thread
-    with request.app.state.sessionmaker() as session:
+    with runtime_of(request).sessionmaker() as session:
         try:
             person = party_service.create(
                 session=session,
@@ -168,7 +157,7 @@ def register_submit(
             )
         except InvalidField as exc:
             errors[exc.field or "number"] = rule_text(exc.rule, lang)
-            return render(request, "register.html", status_code=422, errors=errors, values=values)
+            return KIT.render(request, "register.html", status_code=422, errors=errors, values=values)
         worklog.append(
             session=session,
             actor=f"person:{person.sub}",
@@ -177,13 +166,13 @@ def register_submit(
         )
         session.commit()
     # The account starts self-asserted (low); the page offers 实名认证 (or says it is not configured).
-    return proofing_pages.render(request, "registered.html", configured=proofing.is_configured(settings))
+    return KIT.render(request, "registered.html", configured=proofing.is_configured(settings))
 
 
 @router.get("/password-reset", include_in_schema=False)
 def reset_page(request: Request) -> Response:
     """Password reset form."""
-    return render(request, "reset.html")
+    return KIT.render(request, "reset.html")
 
 
 @router.post("/password-reset", include_in_schema=False)
@@ -195,11 +184,11 @@ def reset_submit(
     password: OptionalForm = None,
 ) -> Response:
     """Reset the password with a counter code or TOTP; other sessions of the person end."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     settings = settings_of(request)
-    t = translator(lang_of(request))
-    with request.app.state.sessionmaker() as session:
+    t = translator(KIT.lang_of(request))
+    with runtime_of(request).sessionmaker() as session:
         try:
             person = recovery.reset_password(
                 session=session,
@@ -208,24 +197,24 @@ def reset_submit(
                 code=code or "",
                 new_password=password or "",
                 address=client_address(request),
-                device=read_cookie(request, devices.COOKIE_NAME),
+                device=KIT.read_cookie(request, devices.COOKIE_NAME),
             )
         except throttle.LoginDelayed as exc:
-            response = render(
+            response = KIT.render(
                 request, "reset.html", status_code=429, number=number, error_text=t("delayed", seconds=str(exc.retry_after))
             )
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         except InvalidField as exc:
-            return render(
+            return KIT.render(
                 request,
                 "reset.html",
                 status_code=422,
                 number=number,
-                error_text=f"{t('new_password')}：{rule_text(exc.rule, lang_of(request))}",
+                error_text=f"{t('new_password')}：{rule_text(exc.rule, KIT.lang_of(request))}",
             )
         except LoginFailed:
-            return render(request, "reset.html", status_code=400, number=number, error_text=t("reset_failed"))
+            return KIT.render(request, "reset.html", status_code=400, number=number, error_text=t("reset_failed"))
         for row in sso.list_for(session=session, person=person):
             sso.revoke(session=session, row=row)
         session.commit()
@@ -246,7 +235,7 @@ def _signed_in(request: Request, session: Session, *, recent: bool) -> tuple[Sso
     ``recent``, when its last password or code is older than ``RECENT_LOGIN``."""
     row = sso.from_cookie(session=session, cookie=sso_cookie(request))
     if row is None or (recent and row.auth_time < utcnow() - RECENT_LOGIN):
-        return redirect(request, "/login?" + urlencode({"next": request.url.path}))
+        return KIT.redirect(request, "/login?" + urlencode({"next": request.url.path}))
     person = session.get(Person, row.person_id)
     assert person is not None
     return row, person
@@ -256,34 +245,34 @@ def _signed_in(request: Request, session: Session, *, recent: bool) -> tuple[Sso
 def account_page(request: Request) -> Response:
     """The account centre: who I am, my second factor, links to my sessions."""
     settings = settings_of(request)
-    with request.app.state.sessionmaker() as session:
+    with runtime_of(request).sessionmaker() as session:
         found = _signed_in(request, session, recent=False)
         if isinstance(found, Response):
             return found
         _, person = found
         masked = party_service.mask_number(party_service.number_of(person, settings=settings))
-        return render(request, "account.html", name=person.name, masked_number=masked, totp=bool(person.totp_cipher))
+        return KIT.render(request, "account.html", name=person.name, masked_number=masked, totp=bool(person.totp_cipher))
 
 
 @router.get("/account/totp", include_in_schema=False)
 def totp_enrol_page(request: Request) -> Response:
     """A new secret to enrol: QR code of the otpauth URI, the key itself, and a code to confirm it."""
     settings = settings_of(request)
-    t = translator(lang_of(request))
-    with request.app.state.sessionmaker() as session:
+    t = translator(KIT.lang_of(request))
+    with runtime_of(request).sessionmaker() as session:
         found = _signed_in(request, session, recent=True)
         if isinstance(found, Response):
             return found
         _, person = found
         if person.totp_cipher:
-            return render(request, "totp_remove.html")
+            return KIT.render(request, "totp_remove.html")
         secret = pyotp.random_base32()
         label = party_service.mask_number(party_service.number_of(person, settings=settings))
         uri = pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=TOTP_ISSUER)
         pending = signed.dumps(
             {"sub": person.sub, "secret": secret}, secret=settings.secret_key, purpose="totp_enrol", ttl=ENROL_TTL
         )
-    return render(
+    return KIT.render(
         request,
         "totp_enrol.html",
         secret=secret,
@@ -298,11 +287,11 @@ def totp_enrol_submit(
     request: Request, csrf: OptionalForm = None, pending: OptionalForm = None, code: OptionalForm = None
 ) -> Response:
     """Turn the authenticator on once a code of the shown secret checks out."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     settings = settings_of(request)
-    t = translator(lang_of(request))
-    with request.app.state.sessionmaker() as session:
+    t = translator(KIT.lang_of(request))
+    with runtime_of(request).sessionmaker() as session:
         found = _signed_in(request, session, recent=True)
         if isinstance(found, Response):
             return found
@@ -311,14 +300,14 @@ def totp_enrol_submit(
             return message(request, "totp_already", status_code=409, link="/account", link_key="account_title")
         payload = signed.loads(pending, secret=settings.secret_key, purpose="totp_enrol")
         if payload is None or payload.get("sub") != person.sub:
-            return redirect(request, "/account/totp")  # expired or another person's: show a fresh secret
+            return KIT.redirect(request, "/account/totp")  # expired or another person's: show a fresh secret
         secret = str(payload["secret"])
         if not pyotp.TOTP(secret).verify((code or "").strip(), valid_window=1):
             uri = pyotp.TOTP(secret).provisioning_uri(
                 name=party_service.mask_number(party_service.number_of(person, settings=settings)),
                 issuer_name=TOTP_ISSUER,
             )
-            return render(
+            return KIT.render(
                 request,
                 "totp_enrol.html",
                 status_code=422,
@@ -337,10 +326,10 @@ def totp_enrol_submit(
 @router.post("/account/totp/remove", include_in_schema=False)
 def totp_remove_submit(request: Request, csrf: OptionalForm = None, code: OptionalForm = None) -> Response:
     """Turn the authenticator off: recent login plus a current code (throttled like every code)."""
-    if (refused := refuse_bad_csrf(request, csrf)) is not None:
+    if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
     settings = settings_of(request)
-    with request.app.state.sessionmaker() as session:
+    with runtime_of(request).sessionmaker() as session:
         found = _signed_in(request, session, recent=True)
         if isinstance(found, Response):
             return found
@@ -357,7 +346,7 @@ def totp_remove_submit(request: Request, csrf: OptionalForm = None, code: Option
             throttle.record_failure(session=session, settings=settings, reservation=reservation)
             worklog.append(session=session, actor=f"person:{person.sub}", action="totp.remove_failure", object="idp:account")
             session.commit()
-            return render(request, "totp_remove.html", status_code=401, error_key="totp_failed")
+            return KIT.render(request, "totp_remove.html", status_code=401, error_key="totp_failed")
         throttle.release(session=session, reservation=reservation)
         person.totp_cipher = None
         worklog.append(session=session, actor=f"person:{person.sub}", action="totp.remove", object=f"person:{person.sub}")

@@ -5,6 +5,9 @@ from alembic import context
 import onenumber.models  # noqa: F401  (registers every table)
 from core.db import Base, make_engine
 from core.settings import get_settings
+from onenumber.kernel_hooks import install_kernel_hooks
+
+install_kernel_hooks()  # as every entry point does (onenumber/kernel_hooks.py)
 
 config = context.config
 url = config.attributes.get("database_url") or get_settings().database_url

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from core.crypto import DecryptionError, blind_index, decrypt_str, encrypt_str, holder_index
+from core.crypto import DecryptionError, UnknownHolderKind, blind_index, decrypt_str, encrypt_str, holder_index
 
 KEY = "k" * 40
 
@@ -34,6 +34,18 @@ def test_wrong_context_or_key_or_tamper_fails() -> None:
 
 
 def test_blind_index_is_deterministic_keyed_and_normalised() -> None:
-    assert holder_index("11010519491231002x", master_key=KEY) == holder_index("11010519491231002X", master_key=KEY)
-    assert holder_index("11010519491231002X", master_key=KEY) != holder_index("11010519491231002X", master_key="o" * 40)
+    assert holder_index("person", "11010519491231002x", master_key=KEY) == holder_index(
+        "person", "11010519491231002X", master_key=KEY
+    )
+    assert holder_index("person", "11010519491231002X", master_key=KEY) != holder_index(
+        "person", "11010519491231002X", master_key="o" * 40
+    )
     assert blind_index("a", master_key=KEY, context="x") != blind_index("a", master_key=KEY, context="y")
+
+
+def test_holder_index_keeps_the_kinds_apart() -> None:
+    """Issue 14.2: one string valid as a resident ID and as a credit code names two holders."""
+    both = "11110119610101511X"
+    assert holder_index("person", both, master_key=KEY) != holder_index("organization", both, master_key=KEY)
+    with pytest.raises(UnknownHolderKind):
+        holder_index("department", both, master_key=KEY)

@@ -103,6 +103,25 @@ def test_each_engine_has_its_own_copies_and_invalidation_reaches_all() -> None:
     assert not cache.is_fresh(one, "k") and not cache.is_fresh(two, "k")
 
 
+def test_on_engine_runs_once_per_engine_before_the_first_load() -> None:
+    # where a cache subscribes to other processes' invalidations (idp/oauth/clients.py, wallet/licenses/refs.py)
+    one, two = _engine(), _engine()
+    seen: list[tuple[Engine, int]] = []
+    tables: list[TtlMap[str, str]] = []
+
+    def on_engine(engine: Engine, table: TtlMap[str, str]) -> None:
+        seen.append((engine, len(table)))
+        tables.append(table)
+
+    cache: RowCache[str, str] = RowCache(60.0, on_engine=on_engine)
+    cache.get(one, "k", lambda: "v")
+    cache.get(one, "j", lambda: "w")
+    cache.get(two, "k", lambda: "x")
+    assert seen == [(one, 0), (two, 0)]
+    tables[0].invalidate("k")  # what a notification from another process does
+    assert not cache.is_fresh(one, "k") and cache.is_fresh(one, "j") and cache.is_fresh(two, "k")
+
+
 def _get_from_threads(registry: PerEngine[list[int]], engine: Engine, count: int) -> list[list[int]]:
     barrier = threading.Barrier(count)
     got: list[list[int]] = []

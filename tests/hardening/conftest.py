@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channels.rendering import CSRF_COOKIE
+from core.runtime import runtime_of
 from core.settings import Settings
 from identifiers import license_id
 from identifiers.iso7064 import mod_11_2_check
@@ -30,6 +31,7 @@ from idp.parties.passwords import hash_password
 from idp.tokens import issue_access_token, keyring_for
 from idp.web.pages import CSRF_COOKIE as IDP_CSRF_COOKIE
 from onenumber import seed as platform_seed
+from storage.deps import BLOB_STORE
 
 HEALTH = "11110000000245016J"  # department X: reviews birth registrations
 CIVIL = "111100000001370319"  # department Y: issued 张三's marriage certificate
@@ -101,7 +103,7 @@ class World:
         from idp.errors import IdpError
 
         try:
-            self.app.state.token_verifier(self.tokens[role])
+            runtime_of(self.app).token_verifier(self.tokens[role])
         except IdpError:
             self.tokens[role] = str(rp_code_flow(self.app, ZHANG[1], ZHANG[2], RP_ROLES[role])["access_token"])
 
@@ -168,7 +170,7 @@ def hall_login(browser: TestClient, number: str, password: str, *, act_for: str 
 
 def _person_token(app: Any, settings: Settings, number: str, *, act_for: str | None = None) -> str:
     """An access token minted by idp's own code for the person with ``number`` (as the hall client)."""
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         person = party_service.get_by_number(session=session, settings=settings, number=number)
         assert person is not None
         claim = None
@@ -182,7 +184,7 @@ def _person_token(app: Any, settings: Settings, number: str, *, act_for: str | N
         hall = client_service.get(session=session, client_id="hall")
         assert hall is not None
         token, _ = issue_access_token(
-            keyring=keyring_for(app.state, settings), settings=settings, client_id="hall",
+            keyring=keyring_for(runtime_of(app)), settings=settings, client_id="hall",
             scope=HALL_TOKEN_SCOPE, principal=principal, client_claims=client_service.token_claims(hall),
         )
     return token
@@ -241,10 +243,10 @@ def _client_token(client: TestClient, client_id: str, secret: str, scope: str) -
 
 def build_world(app: Any, client: TestClient) -> World:
     """Seed the demo data and the matrix's people, systems, licenses, grants and applications."""
-    settings: Settings = app.state.settings
+    settings: Settings = runtime_of(app).settings
     world = World(app=app, client=client)
-    with app.state.sessionmaker() as session:
-        platform_seed.run(session=session, settings=settings, blob_store=app.state.blob_store)
+    with runtime_of(app).sessionmaker() as session:
+        platform_seed.run(session=session, settings=settings, blob_store=runtime_of(app).get(BLOB_STORE))
         org = party_service.get_organization(session=session, credit_code=ORG_CODE)
         assert org is not None
         for role, (name, number, roles, scopes) in EXTRA_PEOPLE.items():

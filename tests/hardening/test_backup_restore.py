@@ -17,9 +17,11 @@ from sqlalchemy import func, select
 
 from core import worklog
 from core.db import make_engine
+from core.runtime import runtime_of
 from core.settings import Settings
 from onenumber import migrations
 from onenumber.backup import tables
+from storage.deps import BLOB_STORE
 from tests.helpers.ops_helpers import (
     Instance,
     bearer,
@@ -75,7 +77,7 @@ def test_backup_then_restore_into_an_empty_instance(tmp_path: Path, monkeypatch:
         seed(app)
         with TestClient(app) as client:
             held, _ = _use(client, 1)
-        app.state.engine.dispose()
+        runtime_of(app).engine.dispose()
         before = _counts(source.database_url)
 
         backup_dir = tmp_path / "backup"
@@ -93,19 +95,19 @@ def test_backup_then_restore_into_an_empty_instance(tmp_path: Path, monkeypatch:
         assert _counts(urls[1]) == before
 
         restored = platform_app(_settings(urls[1], tmp_path / "blobs-target"), monkeypatch)
-        with restored.state.sessionmaker() as session:
+        with runtime_of(restored).sessionmaker() as session:
             assert worklog.verify(session=session).ok
             licenses = session.execute(select(License)).scalars().all()
         with TestClient(restored) as client:
             for lic in licenses:
-                pdf = restored.state.blob_store.get(lic.pdf_blob_key)
+                pdf = runtime_of(restored).get(BLOB_STORE).get(lic.pdf_blob_key)
                 check = client.post("/api/wallet/verify/pdf", files={"file": ("l.pdf", pdf, "application/pdf")})
                 assert check.status_code == 200, check.text
                 body = check.json()
                 assert (body["verdict"], body["registered"], body["identifier"]) == ("valid", True, lic.identifier)
             again, _ = _use(client, 2)  # new rows after the restored ids (PostgreSQL sequences were reset)
         assert set(held) <= set(again)
-        restored.state.engine.dispose()
+        runtime_of(restored).engine.dispose()
         assert target.cli("worklog", "verify").returncode == 0
 
         _refusals(backup_dir, tmp_path, urls[2])

@@ -36,9 +36,10 @@ def pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
         a.cli("db", "upgrade")
         a.cli("clients", "add", CLIENT[0], "--kind", "department", "--grant-types", "client_credentials",
               "--scopes", "license:verify", "--secret", CLIENT[1], "--department-code", "11110000000245016J")
-        servers.append(a.serve(tmp_path / "a.log", ONENUMBER_WORKLOG_SEAL_INTERVAL="0"))
+        servers.append(a.serve(tmp_path / "a.log", ready_timeout=120, ONENUMBER_WORKLOG_SEAL_INTERVAL="0"))
         # one platform: both instances are the same issuer (behind a balancer they share one URL)
-        servers.append(b.serve(tmp_path / "b.log", ONENUMBER_WORKLOG_SEAL_INTERVAL="0", ONENUMBER_ISSUER=a.url))
+        servers.append(b.serve(tmp_path / "b.log", ready_timeout=120, ONENUMBER_WORKLOG_SEAL_INTERVAL="0",
+                               ONENUMBER_ISSUER=a.url))
         yield a.url, b.url
     finally:
         for server in servers:

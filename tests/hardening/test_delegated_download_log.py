@@ -8,12 +8,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.runtime import runtime_of
+from storage.deps import BLOB_STORE
 from wallet.licenses import service as license_service
 from wallet.licenses.models import AccessLog
 
 
 def _actions(world: Any, identifier: str) -> list[str]:
-    with world.app.state.sessionmaker() as session:
+    with runtime_of(world.app).sessionmaker() as session:
         lic = license_service.get_by_identifier(session=session, identifier=identifier)
         assert lic is not None
         rows = session.execute(select(AccessLog.action).where(AccessLog.license_id == lic.id)
@@ -22,11 +24,11 @@ def _actions(world: Any, identifier: str) -> list[str]:
 
 
 def _blob_path(world: Any, identifier: str) -> Any:
-    with world.app.state.sessionmaker() as session:
+    with runtime_of(world.app).sessionmaker() as session:
         lic = license_service.get_by_identifier(session=session, identifier=identifier)
         assert lic is not None
         key = lic.pdf_blob_key
-    found = [p for p in world.app.state.blob_store.root.rglob(key) if p.is_file()]
+    found = [p for p in runtime_of(world.app).get(BLOB_STORE).root.rglob(key) if p.is_file()]
     assert len(found) == 1, found
     return found[0]
 

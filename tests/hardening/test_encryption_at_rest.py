@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from core.runtime import runtime_of
 from core.settings import Settings
 from identifiers import ric
 from idp.parties import service as party_service
@@ -60,12 +61,12 @@ def used(settings: Settings, engine: Any, monkeypatch: pytest.MonkeyPatch) -> Se
                            data={"grant_type": "client_credentials", "scope": "license:issue"}).json()
         issued = client.post("/api/licenses", json=business_license(1), headers=bearer(dept["access_token"]))
         assert issued.status_code == 201, issued.text
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         person = party_service.get_by_number(session=session, settings=settings, number=DEMO_NUMBERS[1])
         assert person is not None
         party_service.set_totp(session=session, settings=settings, person=person)
         session.commit()
-    app.state.engine.dispose()
+    runtime_of(app).engine.dispose()
     return settings
 
 

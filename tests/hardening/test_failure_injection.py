@@ -34,7 +34,9 @@ from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 
 from core.db import Base
+from core.runtime import runtime_of
 from storage import StorageError
+from storage.deps import BLOB_STORE
 from wallet.licenses.models import SerialReservation
 
 pytestmark = pytest.mark.slow
@@ -76,14 +78,14 @@ class Faults:
             event.listen(engine, name, self._statement)
         self._do_commit = engine.dialect.do_commit
         engine.dialect.do_commit = self._commit
-        self.store = app.state.blob_store
-        app.state.blob_store = _FailingStore(self.store, self)
+        self.store = runtime_of(app).get(BLOB_STORE)
+        runtime_of(app).put(BLOB_STORE, _FailingStore(self.store, self))
 
     def close(self) -> None:
         for name in ("do_execute", "do_executemany", "do_execute_no_params"):
             event.remove(self.engine, name, self._statement)
         self.engine.dialect.do_commit = self._do_commit
-        self.app.state.blob_store = self.store
+        runtime_of(self.app).put(BLOB_STORE, self.store)
 
     @contextmanager
     def arm(self, kind: str | None, at: int) -> Iterator[None]:
@@ -151,7 +153,7 @@ class State:
 
 def snapshot(app: Any, store: Any) -> State:
     digest, counts = {}, {}
-    with app.state.engine.connect() as conn:
+    with runtime_of(app).engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             if table.name in VOLATILE:
                 continue
@@ -173,7 +175,7 @@ def gapless(app: Any) -> None:
     """Every serial ever drawn is on a committed license or waits, released, for the next issuance."""
     from wallet.licenses.models import License, LicenseSerial
 
-    with app.state.engine.connect() as conn:
+    with runtime_of(app).engine.connect() as conn:
         for type_id, issuer_id, next_serial in conn.execute(
             select(LicenseSerial.type_id, LicenseSerial.issuer_id, LicenseSerial.next_serial)
         ):
@@ -306,7 +308,7 @@ def faulty(world: Any) -> Iterator[tuple[Any, Faults]]:
     birth = next(x for x in _json(world.api("holder_b", "GET", "/api/wallet/licenses"))
                  if x["license_type"]["code"] == world.refs["birth_type"])
     world.refs["birth_data"] = birth["data"]
-    faults = Faults(app.state.engine, app)
+    faults = Faults(runtime_of(app).engine, app)
     try:
         yield world, faults
     finally:
@@ -379,7 +381,7 @@ def test_a_reclaimed_serial_is_issued_again(faulty: tuple[Any, Faults]) -> None:
     """A reservation whose process died (stale) goes to the next issuance; the numbering stays dense."""
     world, faults = faulty
     _json(_birth_license(world))
-    with world.app.state.sessionmaker() as session:
+    with runtime_of(world.app).sessionmaker() as session:
         held = SerialReservation(type_id=_type_id(session, world), issuer_id=_issuer_id(session, world),
                                  serial="209900000001", reserved_at=datetime.now(UTC) - timedelta(hours=1),
                                  released=False)

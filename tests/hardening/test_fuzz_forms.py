@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from core.runtime import runtime_of
 from identifiers.iso7064 import mod_11_2_check
 from tests.helpers.fuzz_report import exception_name, record, snippet
 
@@ -526,7 +527,7 @@ def test_fuzz_every_html_form(world: Any) -> None:
     tally = fuzzer.tally
     elapsed = time.monotonic() - started
     new = {key: repro for key, repro in tally.failures.items() if key not in KNOWN}
-    dialect = world.app.state.settings.database_url.split(":", 1)[0]
+    dialect = runtime_of(world.app).settings.database_url.split(":", 1)[0]
     record("fuzzing (forms):",
            f"{tally.submissions} submissions of {tally.forms} forms on {tally.pages} pages "
            f"({len(seeds)} browsers), {tally.server_errors} server errors, {len(tally.failures)} distinct failures "

@@ -40,6 +40,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.stateful.state_machine import normalize_name
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from core.runtime import runtime_of
 from tests.helpers.fuzz_report import exception_name, record, snippet
 
 SCENARIOS = 150
@@ -351,7 +352,7 @@ def test_fuzz_stateful_chains(world: Any) -> None:
             tally.restarts += 1
     elapsed = time.monotonic() - started
     new = {key: repro for key, repro in tally.failures.items() if key not in KNOWN}
-    dialect = world.app.state.settings.database_url.split(":", 1)[0]
+    dialect = runtime_of(world.app).settings.database_url.split(":", 1)[0]
     record("fuzzing (stateful):",
            f"{tally.steps} steps in {tally.scenarios} scenarios over {len(tally.operations)} operations "
            f"({tally.linked_steps} on ids from earlier steps, {schema.statistic.transitions.total} links), "

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi.routing import iter_route_contexts
 
+from core.runtime import runtime_of
 from idp.tokens import ACCESS_TOKEN_AUDIENCE, keyring_for, sign
 from wallet.dependencies import API_AUDIENCE, ScopeRule
 
@@ -121,8 +122,8 @@ def test_token_for_another_audience_is_refused(world: Any, world_tools: Any) -> 
     response = world.client.get("/api/wallet/licenses", headers={"Authorization": f"Bearer {id_token}"})
     assert response.status_code == 401
     # the relying party's own access token re-signed with its own audience: every other claim is valid
-    claims = world.app.state.token_verifier(flow["access_token"])
-    ring = keyring_for(world.app.state, world.app.state.settings)
+    claims = runtime_of(world.app).token_verifier(flow["access_token"])
+    ring = keyring_for(runtime_of(world.app))
     for aud in ("demo-rp", ["demo-rp"]):
         other = sign({**claims, "aud": aud, "jti": f"aud-test-{aud!s:.7}"}, keyring=ring, typ="at+jwt")
         response = world.client.get("/api/wallet/licenses", headers={"Authorization": f"Bearer {other}"})

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core import worklog
 from core.crypto import DecryptionError, decrypt_str, key_id
 from core.db import Base
+from core.runtime import runtime_of
 from core.settings import Settings
 from idp.oauth import clients as client_service
 from idp.oauth.models import Client
@@ -21,6 +22,7 @@ from idp.parties import service as party_service
 from idp.parties.models import LoginThrottle, Person
 from idp.seed import hall_client_secret
 from onenumber.rekey import RekeyError, handled_columns, rotate_master
+from storage.deps import BLOB_STORE
 from tests.helpers.ops_helpers import DEMO_NUMBERS, bearer, business_license, client_person_token, platform_app, seed
 from wallet.licenses.models import License
 
@@ -73,14 +75,14 @@ def test_rotate_master_then_restart_on_the_new_key(
         issued = client.post("/api/licenses", json=business_license(7),
                              headers={**bearer(dept), "Idempotency-Key": "rotate-1"})
         assert issued.status_code == 201, issued.text
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         li = party_service.get_by_number(session=session, settings=settings, number=LI[0])
         assert li is not None
         totp = party_service.set_totp(session=session, settings=settings, person=li)
         session.commit()
         throttles_before = session.execute(select(LoginThrottle.key)).scalars().all()
 
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         with pytest.raises(RekeyError):
             rotate_master(session=session, settings=settings, new_key=settings.secret_key)
         report = rotate_master(session=session, settings=settings, new_key=NEW_KEY)
@@ -106,14 +108,14 @@ def test_rotate_master_then_restart_on_the_new_key(
         fresh = client.post("/api/licenses", json=business_license(8), headers=bearer(dept))
         assert fresh.status_code == 201, fresh.text  # sealing works: the seal keys were re-encrypted
         for identifier in (issued.json()["identifier"], fresh.json()["identifier"], before[0]):
-            with restarted.state.sessionmaker() as session:
+            with runtime_of(restarted).sessionmaker() as session:
                 lic = session.execute(select(License).where(License.identifier == identifier)).scalar_one()
-            pdf = restarted.state.blob_store.get(lic.pdf_blob_key)
+            pdf = runtime_of(restarted).get(BLOB_STORE).get(lic.pdf_blob_key)
             check = client.post("/api/wallet/verify/pdf", files={"file": ("l.pdf", pdf, "application/pdf")})
             assert check.status_code == 200 and check.json()["verdict"] == "valid", check.text
             assert check.json()["identifier"] == identifier
 
-    with restarted.state.sessionmaker() as session:
+    with runtime_of(restarted).sessionmaker() as session:
         li = party_service.get_by_number(session=session, settings=new, number=LI[0])
         assert li is not None and party_service.verify_totp(li, pyotp.TOTP(totp).now(), settings=new)
         hall = session.get(Client, "hall")

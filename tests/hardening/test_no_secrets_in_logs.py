@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 import pytest
 
+from core.runtime import runtime_of
 from core.settings import Settings
 from idp.seed import VERIFIER_SECRET, hall_client_secret
 from tests.helpers.ops_helpers import stop
@@ -144,7 +145,7 @@ def test_in_process_logs_carry_no_secrets(world_tools: Any, app: Any, caplog: py
     out = capsys.readouterr()
     text = "\n".join([caplog.text, out.out, out.err])
     assert caplog.records, "nothing was logged: the scan would prove nothing"
-    settings = app.state.settings
+    settings = runtime_of(app).settings
     bad = [f"{leaks(line, seen, settings)} in: {line[:160]}" for line in text.splitlines() if leaks(line, seen, settings)]
     assert not bad, "\n".join(bad[:12])
 

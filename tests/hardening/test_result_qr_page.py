@@ -15,6 +15,7 @@ import qrcode
 from pyhanko.pdf_utils.reader import PdfFileReader
 from qrcode.constants import ERROR_CORRECT_M
 
+from core.runtime import runtime_of
 from wallet.applications import progress
 
 # Where signing/render.py draws the QR (points) and how: see ``signing.render._qr``.
@@ -50,7 +51,7 @@ def test_qr_of_a_sealed_result_opens_its_progress_page(world: Any) -> None:
     serial, code = world.refs["app_a_done"], world.refs["app_a_done_code"]
     sealed = world.api("holder_a", "GET", f"/api/applications/{serial}/result.pdf")
     assert sealed.status_code == 200 and sealed.content.startswith(b"%PDF")
-    url = progress.page_url(world.app.state.settings, serial, code)
+    url = progress.page_url(runtime_of(world.app).settings, serial, code)
     assert qr_cells_in(sealed.content) == qr_cells_of(url), "the QR does not encode the progress page URL"
     assert qr_cells_in(sealed.content) != qr_cells_of(f"http://testserver/api/applications/status?serial={serial}")
 

@@ -15,8 +15,9 @@ from sqlalchemy import func, select, update
 
 from channels.models import WebSession
 from channels.rendering import CSRF_COOKIE
-from core.db import utcnow
+from core.clock import utcnow
 from core.ratelimit import kind_of
+from core.runtime import runtime_of
 from core.settings import Settings
 from identifiers.iso7064 import mod_11_2_check
 from idp.oauth.models import DeviceCode
@@ -60,7 +61,7 @@ def _from(app: Any, address: str, calls: list[tuple[str, str, dict[str, Any]]], 
 
 
 def _count(app: Any, model: Any) -> int:
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -155,7 +156,7 @@ def _hall_book(world: Any, slot: int) -> Any:
 
 
 def _state(world: Any) -> tuple[int, list[int]]:
-    with world.app.state.sessionmaker() as session:
+    with runtime_of(world.app).sessionmaker() as session:
         booked = list(session.scalars(select(AppointmentSlot.booked).order_by(AppointmentSlot.id)))
         return int(session.scalar(select(func.count()).select_from(Appointment)) or 0), booked
 
@@ -165,7 +166,7 @@ def _cancel(world: Any, role: str, booking: Any) -> None:
 
 
 def test_nobody_books_a_whole_slot_or_past_the_daily_cap(world: Any) -> None:
-    with world.app.state.sessionmaker() as session:  # the item takes one counter visit: bookable in the hall
+    with runtime_of(world.app).sessionmaker() as session:  # the item takes one counter visit: bookable in the hall
         session.execute(update(ServiceItem).where(ServiceItem.code == BIRTH_REGISTRATION).values(needs_visit=True))
         session.commit()
     first, second, third = _slot_ids(world, 3)
@@ -214,7 +215,7 @@ def purging_app(settings: Settings, engine: Any) -> Any:
 
 
 def _session_ids(app: Any) -> set[str]:
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         return set(session.scalars(select(WebSession.id)))
 
 
@@ -230,7 +231,7 @@ def test_the_running_server_purges_abandoned_sign_in_flows(purging_app: Any) -> 
         assert _from(app, "10.15.4.2", [("GET", "/hall/login", {})])[0].status_code == 302
         live = _session_ids(app) - abandoned
         assert len(live) == 1
-        with app.state.sessionmaker() as session:  # the three flood flows were left 31 minutes ago
+        with runtime_of(app).sessionmaker() as session:  # the three flood flows were left 31 minutes ago
             session.execute(update(WebSession).where(WebSession.id.in_(abandoned))
                             .values(last_seen_at=utcnow() - timedelta(minutes=31)))
             session.commit()

@@ -18,11 +18,13 @@ from sqlalchemy import func, select
 
 from channels.models import WebSession
 from channels.rendering import CSRF_COOKIE as WALLET_CSRF
+from core.runtime import runtime_of
 from core.settings import Settings
 from core.web import cookies
 from idp.parties import service as party_service
 from idp.web.pages import CSRF_COOKIE as IDP_CSRF
 from onenumber import seed as platform_seed
+from storage.deps import BLOB_STORE
 
 ZHANG = ("11010519491231002X", "Zhangsan-2026")
 LI = ("110102199101010078", "Lisi-2026")
@@ -34,8 +36,8 @@ PLANTED = "planted-csrf-token-0123456789"
 @pytest.fixture
 def seeded(app: Any) -> Any:
     """The app with the demo data of ``onenumber seed``."""
-    with app.state.sessionmaker() as session:
-        platform_seed.run(session=session, settings=app.state.settings, blob_store=app.state.blob_store)
+    with runtime_of(app).sessionmaker() as session:
+        platform_seed.run(session=session, settings=runtime_of(app).settings, blob_store=runtime_of(app).get(BLOB_STORE))
     return app
 
 
@@ -135,8 +137,8 @@ def test_acting_for_and_step_up_at_the_idp_renew_the_session_cookie(seeded: Any)
     assert acting != before and browser.cookies.get(IDP_CSRF) != csrf_before
     assert signed_in_at_idp(seeded, acting) and not signed_in_at_idp(seeded, before)
 
-    settings: Settings = seeded.state.settings
-    with seeded.state.sessionmaker() as session:
+    settings: Settings = runtime_of(seeded).settings
+    with runtime_of(seeded).sessionmaker() as session:
         person = party_service.get_by_number(session=session, settings=settings, number=ZHANG[0])
         assert person is not None
         secret = party_service.set_totp(session=session, settings=settings, person=person)
@@ -182,11 +184,11 @@ def test_hall_logout_ends_both_sessions_and_renews_csrf(seeded: Any) -> None:
 def test_logout_half_way_through_a_login_deletes_that_session_too(seeded: Any) -> None:
     browser = TestClient(seeded)
     browser.get("/hall/login", follow_redirects=False)  # a session holding the pending flow, not signed in
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         rows = session.execute(select(func.count()).select_from(WebSession)).scalar_one()
     token = csrf_of(browser.get("/verify").text)
     browser.post("/hall/logout", data={"csrf": token}, follow_redirects=False)
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         assert session.execute(select(func.count()).select_from(WebSession)).scalar_one() == rows - 1
 
 
@@ -223,8 +225,8 @@ def test_cookies_outside_development_are_host_cookies(settings: Settings, engine
     from onenumber.app import create_app
 
     app = create_app(production(settings))
-    with app.state.sessionmaker() as session:
-        platform_seed.run(session=session, settings=app.state.settings, blob_store=app.state.blob_store)
+    with runtime_of(app).sessionmaker() as session:
+        platform_seed.run(session=session, settings=runtime_of(app).settings, blob_store=runtime_of(app).get(BLOB_STORE))
     set_cookies: list[str] = []
     with TestClient(app, base_url="https://onenumber.example") as browser:
         browser.event_hooks["response"] = [lambda r: set_cookies.extend(r.headers.get_list("set-cookie"))]

@@ -11,7 +11,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from core.runtime import runtime_of
 from idp.parties import service as party_service
+from storage.deps import BLOB_STORE
 from tests.helpers.ops_helpers import bearer, client_person_token, seed
 
 SUN = ("110108198805050012", "Sunqi-2026")  # 孙七, self-registered in the demo data: assurance low
@@ -23,9 +25,9 @@ def _issue_to_sun(app: Any) -> None:
     from wallet.catalog import demo
     from wallet.licenses import service as license_service
 
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         license_service.issue(
-            session=session, settings=app.state.settings, blob_store=app.state.blob_store, caller=None,
+            session=session, settings=runtime_of(app).settings, blob_store=runtime_of(app).get(BLOB_STORE), caller=None,
             type_code=demo.ELDERLY_CARD, holder_number=SUN[0], holder_name="孙七",
             data={"sex": "男", "born_on": "1988-05-05", "card_no": "SUNQI-CARD-0001"},
         )
@@ -36,7 +38,7 @@ def test_low_assurance_sees_that_licenses_wait_but_not_what(app: Any, world_tool
         seed(app)
         _issue_to_sun(app)
         token = client_person_token(client, number=SUN[0], password=SUN[1])
-        claims = app.state.token_verifier(token["access_token"])
+        claims = runtime_of(app).token_verifier(token["access_token"])
         assert claims["acr"] == "low", claims
         refused = client.get("/api/wallet/licenses", headers=bearer(token["access_token"]))
         assert refused.status_code == 403, refused.text
@@ -53,12 +55,12 @@ def test_low_assurance_sees_that_licenses_wait_but_not_what(app: Any, world_tool
         zhang = client_person_token(TestClient(app), number=ZHANG[0], password=ZHANG[1])
         assert client.get("/api/wallet/licenses", headers=bearer(zhang["access_token"])).status_code == 200
         # 孙七 is verified in person; the next login opens the wallet
-        with app.state.sessionmaker() as session:
-            person = party_service.get_by_number(session=session, settings=app.state.settings, number=SUN[0])
+        with runtime_of(app).sessionmaker() as session:
+            person = party_service.get_by_number(session=session, settings=runtime_of(app).settings, number=SUN[0])
             assert person is not None
             party_service.raise_assurance(session=session, person=person, level="substantial", by="counter")
             session.commit()
         again = client_person_token(TestClient(app), number=SUN[0], password=SUN[1])  # a fresh sign-in
         opened = client.get("/api/wallet/licenses", headers=bearer(again["access_token"]))
-        assert opened.status_code == 200, (opened.text, app.state.token_verifier(again["access_token"]).get("acr"))
+        assert opened.status_code == 200, (opened.text, runtime_of(app).token_verifier(again["access_token"]).get("acr"))
         assert [c["data"]["card_no"] for c in opened.json()] == ["SUNQI-CARD-0001"]

@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
+from core.runtime import runtime_of
+from storage.deps import BLOB_STORE
 from tests.helpers.idp_helpers import login_code
 
 PG_ADMIN_URL = os.environ.get("ONENUMBER_TEST_DATABASE_URL")
@@ -96,7 +98,7 @@ class Instance:
             assert done.returncode == 0, f"onenumber {' '.join(args)}: {done.stdout}\n{done.stderr}"
         return done
 
-    def serve(self, log: Path, *args: str, **extra_env: str) -> subprocess.Popen[bytes]:
+    def serve(self, log: Path, *args: str, ready_timeout: float = 30, **extra_env: str) -> subprocess.Popen[bytes]:
         """Start ``onenumber serve ARGS`` (with ``extra_env``) and wait until /readyz answers."""
         if not self.port:
             self.port = free_port()
@@ -105,7 +107,7 @@ class Instance:
                 [sys.executable, "-m", "onenumber", "serve", "--port", str(self.port), *args],
                 cwd=ROOT, env=self.env(**extra_env), stdout=out, stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise AssertionError(f"server exited with {proc.returncode}: {log.read_text()[-2000:]}")
@@ -116,7 +118,7 @@ class Instance:
                 pass
             time.sleep(0.05)
         proc.kill()
-        raise AssertionError("server did not become ready in 30 s")
+        raise AssertionError(f"server did not become ready in {ready_timeout} s")
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
@@ -205,8 +207,8 @@ def seed(app: Any) -> None:
     """``onenumber seed`` on the app's database and blob store."""
     from onenumber import seed as platform_seed
 
-    with app.state.sessionmaker() as session:
-        platform_seed.run(session=session, settings=app.state.settings, blob_store=app.state.blob_store)
+    with runtime_of(app).sessionmaker() as session:
+        platform_seed.run(session=session, settings=runtime_of(app).settings, blob_store=runtime_of(app).get(BLOB_STORE))
 
 
 def client_person_token(client: Any, number: str = ZHANG[0], password: str = ZHANG[1]) -> dict[str, Any]:

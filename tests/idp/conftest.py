@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from core.runtime import runtime_of
+
 
 @pytest.fixture
 def seeded(app):  # type: ignore[no-untyped-def]
     """The app with idp demo data loaded."""
     from idp.seed import seed
 
-    with app.state.sessionmaker() as session:
-        seed(session=session, settings=app.state.settings, blob_store=None)
+    with runtime_of(app).sessionmaker() as session:
+        seed(session=session, settings=runtime_of(app).settings, blob_store=None)
         session.commit()
     return app

@@ -13,7 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from core.db import utcnow
+from core.clock import utcnow
+from core.runtime import runtime_of
 from core.worklog.models import WorkLogEntry
 from idp.oauth.models import SsoSession
 from idp.parties import devices, throttle
@@ -92,7 +93,7 @@ def exhaust(client: TestClient, number: str, settings) -> None:  # type: ignore[
 
 
 def test_delays_grow_and_a_correct_password_after_the_wait_works(seeded, browsers, clock) -> None:  # type: ignore[no-untyped-def]
-    settings = seeded.state.settings
+    settings = runtime_of(seeded).settings
     stranger = browsers(STRANGER)
     exhaust(stranger, LI[0], settings)
     refused = login(stranger, LI[0], LI[1])  # even the right password waits
@@ -110,13 +111,13 @@ def test_delays_grow_and_a_correct_password_after_the_wait_works(seeded, browser
     clock.advance(2)
     assert login(stranger, LI[0], LI[1]).status_code == 303  # correct after the wait: in, counter cleared
     exhaust(stranger, LI[0], settings)
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         actions = [e.action for e in session.scalars(select(WorkLogEntry))]
     assert actions.count("login.refused_locked") == 3 and actions.count("login.lockout") == 2
 
 
 def test_failures_decay_after_a_quiet_window(seeded, browsers, clock) -> None:  # type: ignore[no-untyped-def]
-    settings = seeded.state.settings
+    settings = runtime_of(seeded).settings
     stranger = browsers(STRANGER)
     exhaust(stranger, LI[0], settings)
     assert login(stranger, LI[0], "Wrong-x-2026").status_code == 429
@@ -125,7 +126,7 @@ def test_failures_decay_after_a_quiet_window(seeded, browsers, clock) -> None:  
 
 
 def test_known_device_logs_in_at_once_while_strangers_wait(seeded, browsers, clock) -> None:  # type: ignore[no-untyped-def]
-    settings = seeded.state.settings
+    settings = runtime_of(seeded).settings
     owner = browsers(OWNER)
     first = login(owner, ZHANG[0], ZHANG[1])
     assert first.status_code == 303
@@ -157,7 +158,7 @@ def test_known_device_logs_in_at_once_while_strangers_wait(seeded, browsers, clo
 
 
 def test_one_busy_address_slows_the_stranger_but_not_the_others(seeded, browsers, clock) -> None:  # type: ignore[no-untyped-def]
-    settings = seeded.state.settings
+    settings = runtime_of(seeded).settings
     stranger = browsers(BALANCER)
     sprayed = [f"1101011990030700{i:02d}" for i in range(throttle.limit_for("address:x", settings) + 10)]
     for number in sprayed:  # one guess on each of many numbers: no account reaches its own limit
@@ -175,8 +176,8 @@ def test_one_busy_address_slows_the_stranger_but_not_the_others(seeded, browsers
 
 
 def test_forty_wrong_totp_codes_on_the_reset_form_cannot_reset(seeded, browsers, clock) -> None:  # type: ignore[no-untyped-def]
-    settings = seeded.state.settings
-    with seeded.state.sessionmaker() as session:
+    settings = runtime_of(seeded).settings
+    with runtime_of(seeded).sessionmaker() as session:
         person = party_service.get_by_number(session=session, settings=settings, number=LI[0])
         assert person is not None
         secret = party_service.set_totp(session=session, settings=settings, person=person)
@@ -192,7 +193,7 @@ def test_forty_wrong_totp_codes_on_the_reset_form_cannot_reset(seeded, browsers,
     assert refused.status_code == 429 and "请稍后再试" in refused.text and refused.headers["retry-after"] == "1"
     # the account's delay is the same one the login form applies
     assert login(browsers(STRANGER), LI[0], LI[1]).status_code == 429
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         person = party_service.get_by_number(session=session, settings=settings, number=LI[0])
         assert person is not None and person.password_hash == old_hash
         actions = [e.action for e in session.scalars(select(WorkLogEntry))]
@@ -205,7 +206,7 @@ def test_forty_wrong_totp_codes_on_the_reset_form_cannot_reset(seeded, browsers,
     clock.advance(1)
     done = reset(browsers(OWNER), LI[0], current)
     assert done.status_code == 200 and "密码已重置" in done.text
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         person = party_service.get_by_number(session=session, settings=settings, number=LI[0])
         assert person is not None and verify_password(person.password_hash, "Neues-Passwort-2026")
 
@@ -218,7 +219,7 @@ def test_unknown_numbers_on_the_reset_form_are_slowed_alike(seeded, browsers, cl
 
 def _age_session(app, client: TestClient, minutes: int) -> None:  # type: ignore[no-untyped-def]
     sid = client.cookies.get("idp_session").split(".", 1)[0]
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         row = session.scalars(select(SsoSession).where(SsoSession.sid == sid)).one()
         row.auth_time = utcnow() - timedelta(minutes=minutes)
         session.commit()
@@ -246,7 +247,7 @@ def test_account_centre_enrols_and_removes_totp_behind_a_recent_login(seeded, br
         data={"csrf": csrf_of(enrol.text), "pending": pending, "code": "000000" if code != "000000" else "111111"},
     )
     assert bad.status_code == 422 and "动态验证码不正确" in bad.text
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         assert session.scalars(select(Person.totp_cipher).where(Person.name == "王五")).one() is None
     # someone else's pending secret is not accepted
     other = browsers(OWNER)
@@ -261,9 +262,10 @@ def test_account_centre_enrols_and_removes_totp_behind_a_recent_login(seeded, br
     done = me.post("/account/totp", data={"csrf": csrf_of(enrol.text), "pending": pending, "code": code})
     assert done.status_code == 200 and "身份验证器已绑定" in done.text
     assert "已绑定身份验证器" in me.get("/account").text
-    with seeded.state.sessionmaker() as session:
-        person = party_service.get_by_number(session=session, settings=seeded.state.settings, number=WANG[0])
-        assert person is not None and party_service.verify_totp(person, pyotp.TOTP(secret).now(), settings=seeded.state.settings)
+    runtime = runtime_of(seeded)
+    with runtime.sessionmaker() as session:
+        person = party_service.get_by_number(session=session, settings=runtime.settings, number=WANG[0])
+        assert person is not None and party_service.verify_totp(person, pyotp.TOTP(secret).now(), settings=runtime.settings)
 
     # removal: needs a recent login, then a current code
     remove_page = me.get("/account/totp")
@@ -280,7 +282,7 @@ def test_account_centre_enrols_and_removes_totp_behind_a_recent_login(seeded, br
     assert wrong.status_code == 401
     removed = me.post("/account/totp/remove", data={"csrf": csrf_of(remove_page.text), "code": pyotp.TOTP(secret).now()})
     assert removed.status_code == 200 and "身份验证器已解除" in removed.text
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         assert session.scalars(select(Person.totp_cipher).where(Person.name == "王五")).one() is None
         actions = [e.action for e in session.scalars(select(WorkLogEntry))]
     assert {"totp.enrol", "totp.remove", "totp.remove_failure"} <= set(actions)

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.db import utcnow
+from core.clock import utcnow
+from core.runtime import runtime_of
 from core.worklog.models import WorkLogEntry
 from idp.errors import AccountLocked, LoginFailed
 from idp.parties import throttle
@@ -17,13 +18,13 @@ from tests.helpers.idp_helpers import LI, WANG, csrf_of, exchange, login_code
 
 
 def test_fifty_parallel_wrong_passwords_check_exactly_n_then_wait(seeded, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    settings = seeded.state.settings
+    settings = runtime_of(seeded).settings
     now = [utcnow()]
     monkeypatch.setattr(throttle, "utcnow", lambda: now[0])  # a frozen clock: no delay runs out meanwhile
     outcomes: list[str] = []
 
     def attempt(i: int) -> str:
-        with seeded.state.sessionmaker() as session:
+        with runtime_of(seeded).sessionmaker() as session:
             try:
                 authenticate(
                     session=session,
@@ -42,20 +43,20 @@ def test_fifty_parallel_wrong_passwords_check_exactly_n_then_wait(seeded, monkey
         outcomes = list(pool.map(attempt, range(50)))
     assert outcomes.count("failed") == settings.login_max_failures
     assert outcomes.count("delayed") == 50 - settings.login_max_failures
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         account = [r for r in session.scalars(select(LoginThrottle)) if r.key.startswith("account:")]
         assert account[0].failures == settings.login_max_failures
         actions = [e.action for e in session.scalars(select(WorkLogEntry))]
         assert actions.count("login.lockout") == 1 and actions.count("login.failure") == 5
     # even the right password waits, with the same answer for everyone; after the wait it works
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         try:
             authenticate(session=session, settings=settings, number=LI[0], password=LI[1], address="10.0.0.1")
             raise AssertionError("a delayed account accepted a login before the wait")
         except throttle.LoginDelayed as exc:
             assert exc.retry_after == 1
     now[0] += timedelta(seconds=1)
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         person = authenticate(session=session, settings=settings, number=LI[0], password=LI[1], address="10.0.0.1")
         assert person.name == "李四"
 
@@ -78,7 +79,7 @@ def test_login_page_generic_failure_for_unknown_and_wrong(seeded, client) -> Non
 def test_worklog_has_no_clear_numbers(seeded, client) -> None:  # type: ignore[no-untyped-def]
     code, verifier = login_code(client, number=LI[0], password=LI[1])
     exchange(client, code, verifier)
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         entries = list(session.scalars(select(WorkLogEntry)))
     actions = {e.action for e in entries}
     assert {"login.password", "token.issue"} <= actions

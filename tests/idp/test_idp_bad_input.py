@@ -7,13 +7,14 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 from sqlalchemy import func, select
 
+from core.runtime import runtime_of
 from core.worklog.models import WorkLogEntry
 from idp.oauth.models import AuthorizationCode, DeviceCode, RefreshToken
 from tests.helpers.idp_helpers import LI, RP_REDIRECT, authorize_params, exchange, login_code, pkce
 
 
 def _count(app, model) -> int:  # type: ignore[no-untyped-def]
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -83,7 +84,7 @@ def test_replayed_code(seeded, client) -> None:  # type: ignore[no-untyped-def]
 
 def test_expired_code(seeded, client) -> None:  # type: ignore[no-untyped-def]
     code, verifier = login_code(client, number=LI[0], password=LI[1])
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         row = session.scalars(select(AuthorizationCode)).one()
         row.expires_at = row.expires_at - timedelta(minutes=5)
         session.commit()
@@ -113,7 +114,7 @@ def test_expired_device_code(seeded, client) -> None:  # type: ignore[no-untyped
     grant = client.post(
         "/device_authorization", data={"client_id": "demo-kiosk", "scope": "openid profile"}
     ).json()
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         row = session.scalars(select(DeviceCode)).one()
         row.expires_at = row.expires_at - timedelta(hours=1)
         session.commit()
@@ -126,7 +127,7 @@ def test_expired_device_code(seeded, client) -> None:  # type: ignore[no-untyped
         },
     )
     assert response.status_code == 400 and response.json()["error"] == "expired_token"
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         assert session.scalars(select(DeviceCode)).one().last_polled_at is None
 
 
@@ -141,7 +142,7 @@ def test_polling_too_fast_is_slow_down(seeded, client) -> None:  # type: ignore[
     assert first.json()["error"] == "authorization_pending"
     second = client.post("/token", data=data)
     assert second.status_code == 400 and second.json()["error"] == "slow_down"
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         assert session.scalars(select(DeviceCode)).one().interval == 10
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from core.runtime import runtime_of
 from tests.helpers.idp_helpers import LI, ZHANG, exchange, login_code
 
 
@@ -37,6 +38,6 @@ def test_token_verifier(seeded, client) -> None:  # type: ignore[no-untyped-def]
 
     code, verifier = login_code(client, number=ZHANG[0], password=ZHANG[1])
     body = exchange(client, code, verifier).json()
-    verify = make_token_verifier(seeded.state, seeded.state.settings)
+    verify = make_token_verifier(runtime_of(seeded), runtime_of(seeded).settings)
     claims = verify(body["access_token"])
     assert claims["name"] == "张三"

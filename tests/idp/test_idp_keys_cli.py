@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.db import utcnow
+from core.clock import utcnow
+from core.runtime import runtime_of
 from idp.keys import service as keys
 from idp.keys.models import SigningKey
+from idp.tokens import KEYRING
 
 
 def test_rotation_keeps_old_key_until_tokens_expire(seeded, client) -> None:  # type: ignore[no-untyped-def]
@@ -19,30 +21,30 @@ def test_rotation_keeps_old_key_until_tokens_expire(seeded, client) -> None:  # 
         "/token", data={"grant_type": "client_credentials"}, auth=("demo-verifier", "demo-verifier-secret")
     ).json()["access_token"]
     old_kids = {k["kid"] for k in client.get("/jwks.json").json()["keys"]}
-    with seeded.state.sessionmaker() as session:
-        new = keys.rotate(session=session, settings=seeded.state.settings, alg="ES256")
+    with runtime_of(seeded).sessionmaker() as session:
+        new = keys.rotate(session=session, settings=runtime_of(seeded).settings, alg="ES256")
         session.commit()
-    seeded.state.idp_keyring.forget()
+    runtime_of(seeded).get(KEYRING).forget()
     kids = {k["kid"] for k in client.get("/jwks.json").json()["keys"]}
     assert new.kid in kids and old_kids <= kids
-    assert make_token_verifier(seeded.state, seeded.state.settings)(token)["sub"] == "demo-verifier"
+    assert make_token_verifier(runtime_of(seeded), runtime_of(seeded).settings)(token)["sub"] == "demo-verifier"
     fresh = client.post(
         "/token", data={"grant_type": "client_credentials"}, auth=("demo-verifier", "demo-verifier-secret")
     ).json()["access_token"]
     from idp.tokens import _kid_of
 
     assert _kid_of(fresh) == new.kid
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         for row in session.scalars(select(SigningKey).where(SigningKey.state == "retiring")):
             row.not_after = utcnow() - timedelta(seconds=1)
         keys.retire_expired(session=session)
         session.commit()
-    seeded.state.idp_keyring.forget()
+    runtime_of(seeded).get(KEYRING).forget()
     assert not old_kids & {k["kid"] for k in client.get("/jwks.json").json()["keys"] if k["alg"] == "ES256"}
     from idp.errors import InvalidToken
 
     with pytest.raises(InvalidToken):
-        make_token_verifier(seeded.state.sessionmaker, seeded.state.settings)(token)
+        make_token_verifier(runtime_of(seeded).sessionmaker, runtime_of(seeded).settings)(token)
 
 
 def test_scheduled_rotation(session, settings) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from core.runtime import runtime_of
 from tests.helpers.idp_helpers import LI, csrf_of, exchange, follow_to_callback, login_code, pkce
 
 
@@ -39,10 +40,10 @@ def receiver():  # type: ignore[no-untyped-def]
 def _register_portal(app, backchannel: str) -> None:  # type: ignore[no-untyped-def]
     from idp.oauth import clients
 
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         clients.create(
             session=session,
-            settings=app.state.settings,
+            settings=runtime_of(app).settings,
             client_id="portal",
             name="Portal",
             kind="web",

@@ -16,6 +16,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
+from core.runtime import runtime_of
 from tests.helpers.idp_helpers import ZHANG, csrf_of, exchange, hidden, login_code
 from tests.helpers.ops_helpers import ROOT, free_port
 
@@ -82,8 +83,8 @@ def _client(settings: Any, **proofing: str) -> Any:
     from onenumber.app import create_app
 
     app = create_app(settings.model_copy(update=proofing))
-    with app.state.sessionmaker() as session:
-        seed(session=session, settings=app.state.settings, blob_store=None)
+    with runtime_of(app).sessionmaker() as session:
+        seed(session=session, settings=runtime_of(app).settings, blob_store=None)
         session.commit()
     return TestClient(app)
 
@@ -122,8 +123,8 @@ def _assurance(client: Any, number: str) -> str:
     from idp.parties import service
 
     app = client.app
-    with app.state.sessionmaker() as session:
-        person = service.get_by_number(session=session, settings=app.state.settings, number=number)
+    with runtime_of(app).sessionmaker() as session:
+        person = service.get_by_number(session=session, settings=runtime_of(app).settings, number=number)
         assert person is not None
         return person.assurance
 
@@ -195,11 +196,11 @@ def test_registration_is_limited_per_number(settings) -> None:  # type: ignore[n
         assert first.status_code == 200 and 'id="not-configured"' in first.text  # no provider configured
         for _ in range(2):
             assert _register(client, number, "赵六", "", "Zhaoliu-2026").status_code == 422
-        with client.app.state.sessionmaker() as session:
+        with runtime_of(client.app).sessionmaker() as session:
             persons = session.query(Person).count()
         limited = _register(client, number, "赵六", "", "Zhaoliu-2026")
         assert limited.status_code == 429 and 'id="refusal-throttled"' in limited.text
-        with client.app.state.sessionmaker() as session:
+        with runtime_of(client.app).sessionmaker() as session:
             assert session.query(Person).count() == persons
 
 

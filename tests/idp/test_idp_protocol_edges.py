@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from core.runtime import runtime_of
 from tests.helpers.idp_helpers import LI, RP_REDIRECT, authorize_params, csrf_of, exchange, login_code, pkce
 
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -31,7 +32,7 @@ def _poll(client, grant: dict):  # type: ignore[no-untyped-def]
 def _set_kiosk_location(app, location: str) -> None:  # type: ignore[no-untyped-def]
     from idp.oauth.models import Client
 
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         row = session.get(Client, "demo-kiosk")
         assert row is not None
         row.location = location
@@ -57,7 +58,7 @@ def test_device_confirmation_names_client_location_scopes_and_warns(seeded, clie
     assert done.status_code == 200
     tokens = _poll(client, grant).json()
     # a shared kiosk: the client's own scopes, a short lifetime, no refresh token
-    assert tokens["expires_in"] == seeded.state.settings.device_token_ttl == 300
+    assert tokens["expires_in"] == runtime_of(seeded).settings.device_token_ttl == 300
     assert "refresh_token" not in tokens and "offline_access" not in tokens["scope"].split()
     claims = jwt.decode(tokens["access_token"], KeySet.import_key_set(client.get("/jwks.json").json())).claims
     assert claims["exp"] - claims["iat"] == 300
@@ -74,7 +75,7 @@ def test_wrong_user_codes_make_the_address_wait(seeded, client) -> None:  # type
     grant = _device_grant(client)
     login_code(client, number=LI[0], password=LI[1])
     csrf = csrf_of(client.get(f"/device?user_code={grant['user_code']}").text)
-    free = seeded.state.settings.device_free_attempts
+    free = runtime_of(seeded).settings.device_free_attempts
     for _ in range(free):
         assert client.get("/device?user_code=BCDF-GHJK").status_code == 404
     # the next wrong one sets a wait; while it lasts even the right code is not looked at
@@ -92,12 +93,12 @@ def test_wrong_user_codes_make_the_address_wait(seeded, client) -> None:  # type
 def test_right_codes_do_not_count(seeded, client) -> None:  # type: ignore[no-untyped-def]
     grant = _device_grant(client)
     login_code(client, number=LI[0], password=LI[1])
-    for _ in range(seeded.state.settings.device_free_attempts + 3):
+    for _ in range(runtime_of(seeded).settings.device_free_attempts + 3):
         assert client.get(f"/device?user_code={grant['user_code']}").status_code == 200
 
 
 def test_device_code_with_too_many_wrong_user_codes_is_dead(seeded, client) -> None:  # type: ignore[no-untyped-def]
-    settings = seeded.state.settings
+    settings = runtime_of(seeded).settings
     settings.device_free_attempts, settings.device_wrong_code_limit = 1000, 3
     grant = _device_grant(client)
     login_code(client, number=LI[0], password=LI[1])
@@ -191,8 +192,8 @@ def test_code_replay_revokes_the_first_exchange(seeded, client) -> None:  # type
 def _low_assurance(app) -> None:  # type: ignore[no-untyped-def]
     from idp.parties import service
 
-    with app.state.sessionmaker() as session:
-        person = service.get_by_number(session=session, settings=app.state.settings, number=LI[0])
+    with runtime_of(app).sessionmaker() as session:
+        person = service.get_by_number(session=session, settings=runtime_of(app).settings, number=LI[0])
         assert person is not None
         person.assurance = "low"
         session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.runtime import runtime_of
 from idp import sessions as sso
 from idp.oauth.models import SessionClient
 from idp.parties import service as party_service
@@ -11,8 +12,8 @@ from tests.helpers.idp_helpers import RP, ZHANG
 
 
 def test_noting_a_client_twice_keeps_one_row(seeded) -> None:  # type: ignore[no-untyped-def]
-    settings = seeded.state.settings
-    with seeded.state.sessionmaker() as session:
+    settings = runtime_of(seeded).settings
+    with runtime_of(seeded).sessionmaker() as session:
         person = party_service.get_by_number(session=session, settings=settings, number=ZHANG[0])
         assert person is not None
         row, _ = sso.create(session=session, person=person, amr=["pwd"])

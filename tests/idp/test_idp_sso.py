@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pyotp
 
+from core.runtime import runtime_of
 from tests.helpers.idp_helpers import (
     LI,
     RP_REDIRECT,
@@ -84,10 +85,10 @@ def test_prompt_login_forces_new_login(seeded, client) -> None:  # type: ignore[
 def test_acr_values_force_totp_step_up(seeded, client) -> None:  # type: ignore[no-untyped-def]
     from idp.parties import service
 
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         # 王五 was checked in person (high): ``high`` needs a second factor, so acr_values=high asks for TOTP
-        person = service.get_by_number(session=session, settings=seeded.state.settings, number=WANG[0])
-        secret = service.set_totp(session=session, settings=seeded.state.settings, person=person)
+        person = service.get_by_number(session=session, settings=runtime_of(seeded).settings, number=WANG[0])
+        secret = service.set_totp(session=session, settings=runtime_of(seeded).settings, person=person)
         session.commit()
     login_code(client, number=WANG[0], password=WANG[1])
     verifier, challenge = pkce()
@@ -209,6 +210,6 @@ def test_acting_for_organisation(seeded, client) -> None:  # type: ignore[no-unt
     body = exchange(client, query["code"][0], verifier).json()
     from idp.tokens import make_token_verifier
 
-    claims = make_token_verifier(seeded.state, seeded.state.settings)(body["access_token"])
+    claims = make_token_verifier(runtime_of(seeded), runtime_of(seeded).settings)(body["access_token"])
     assert claims["act_for"]["credit_code"] == "91110000600037341L"
     assert claims["act_for"]["role"] == "legal_representative" and claims["act_for"]["hid"]

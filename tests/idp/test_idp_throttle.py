@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.db import utcnow
+from core.clock import utcnow
 from idp.parties import throttle
 from idp.parties.models import LoginThrottle
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.runtime import runtime_of
 from core.worklog import WorkLogEntry
 from idp.oauth.models import RefreshToken
 from tests.helpers.idp_helpers import LI, csrf_of, exchange, login_code
@@ -32,7 +33,7 @@ def test_refresh_rotates_and_reuse_revokes_family(seeded, client) -> None:  # ty
     again = _refresh(client, first).json()
     assert again["refresh_token"] == second["refresh_token"]
     # After the grace window, reuse of the old token revokes the whole family.
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         row = session.scalars(select(RefreshToken).where(RefreshToken.parent_id.is_(None))).one()
         row.used_at = row.used_at - timedelta(seconds=60)
         session.commit()
@@ -40,7 +41,7 @@ def test_refresh_rotates_and_reuse_revokes_family(seeded, client) -> None:  # ty
     assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
     child = _refresh(client, second["refresh_token"])
     assert child.status_code == 400 and child.json()["error"] == "invalid_grant"
-    with seeded.state.sessionmaker() as session:
+    with runtime_of(seeded).sessionmaker() as session:
         assert all(r.revoked_at is not None for r in session.scalars(select(RefreshToken)))
         actions = [e.action for e in session.scalars(select(WorkLogEntry))]
     # every token handed out and the reuse (committed although the answer is an error) are in the work log
@@ -67,7 +68,7 @@ def test_client_credentials_token_carries_department(seeded, client) -> None:  #
     assert "refresh_token" not in body and response.headers["cache-control"] == "no-store"
     from idp.tokens import make_token_verifier
 
-    claims = make_token_verifier(seeded.state, seeded.state.settings)(body["access_token"])
+    claims = make_token_verifier(runtime_of(seeded), runtime_of(seeded).settings)(body["access_token"])
     assert claims["party_type"] == "client" and claims["department"] == "11110000000137015K"
     assert claims["scope"] == "license:issue" and claims["sub"] == "demo-verifier"
 

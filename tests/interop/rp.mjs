@@ -1,5 +1,6 @@
 // Drives a running OneNumber idp with the certified relying-party library openid-client (v6).
-// Env: ISSUER, RECEIVER_PORT (back-channel logout receiver), RS_SECRET (secret of client interop-rs).
+// Env: ISSUER, RECEIVER_PORT (back-channel logout receiver), RS_SECRET (secret of client interop-rs),
+// TP_SECRET (secret of the third-party client interop-tp, redirect http://localhost:3002/cb).
 // Prints one line per check and "ALL OK" at the end; exits non-zero on the first failure.
 import http from 'node:http';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 const ISSUER = process.env.ISSUER;
 const RECEIVER_PORT = Number(process.env.RECEIVER_PORT);
 const RS_SECRET = process.env.RS_SECRET;
+const TP_SECRET = process.env.TP_SECRET;
 const LI = { number: '110102199101010078', password: 'Lisi-2026' };
 const insecure = { execute: [client.allowInsecureRequests] };
 const ok = (name, detail = '') => console.log(`ok ${name}${detail ? ' — ' + detail : ''}`);
@@ -44,10 +46,11 @@ async function postForm(path, data) {
 async function driveToCallback(startUrl, callbackPrefix, passwordExpected = true) {
   let res = await browse(startUrl);
   let sawLogin = false;
+  let consentPage = null;
   for (let i = 0; i < 12; i++) {
     if (res.status >= 300 && res.status < 400) {
       const loc = new URL(res.headers.get('location'), ISSUER);
-      if (loc.href.startsWith(callbackPrefix)) return { url: loc, sawLogin };
+      if (loc.href.startsWith(callbackPrefix)) return { url: loc, sawLogin, consentPage };
       res = await browse(loc);
       continue;
     }
@@ -59,6 +62,7 @@ async function driveToCallback(startUrl, callbackPrefix, passwordExpected = true
     } else if (html.includes('action="/login/select"')) {
       res = await postForm('/login/select', { csrf: field(html, 'csrf'), delegation: '', next: field(html, 'next') });
     } else if (html.includes('action="/consent"')) {
+      consentPage = html;
       res = await postForm('/consent', { csrf: field(html, 'csrf'), decision: 'allow', next: field(html, 'next') });
     } else {
       throw new Error(`unexpected page: ${html.slice(0, 300)}`);
@@ -98,6 +102,7 @@ try {
     { id_token_signed_response_alg: 'ES256' }, client.None(), insecure);
   assert.equal(rp.serverMetadata().issuer, ISSUER);
   assert.deepEqual(rp.serverMetadata().code_challenge_methods_supported, ['S256']);
+  assert.deepEqual(rp.serverMetadata().subject_types_supported, ['public', 'pairwise']);
   ok('discovery');
 
   // 2. code + PKCE, ID token (ES256) validated by openid-client; userinfo
@@ -141,7 +146,8 @@ try {
   const second = await driveToCallback(url2, 'http://127.0.0.1:3001/cb');
   assert.equal(second.sawLogin, false, 'SSO: no password prompt for the second client');
   const rsTokens = await client.authorizationCodeGrant(rs, second.url, { pkceCodeVerifier: v2, expectedState: s2 });
-  assert.equal(rsTokens.claims().sub, idClaims.sub);
+  // interop-rs is first party (public sub); demo-rp is a third party (pairwise sub of its sector, OIDC Core §8)
+  assert.notEqual(rsTokens.claims().sub, idClaims.sub);
   ok('code+PKCE RS256 with SSO');
 
   // 5. client credentials
@@ -149,6 +155,39 @@ try {
   const cc = await client.clientCredentialsGrant(dept, { scope: 'license:issue' });
   assert.equal(cc.scope, 'license:issue');
   ok('client credentials');
+
+  // 5b. a third-party client of another sector: a consent screen naming it, then a pairwise sub of its own,
+  //     the same in the ID token, userinfo and introspection, and again on the next authorization
+  const tp = await client.discovery(new URL(ISSUER), 'interop-tp',
+    { client_secret: TP_SECRET }, client.ClientSecretBasic(TP_SECRET), insecure);
+  const tpLogin = async () => {
+    const v = client.randomPKCECodeVerifier();
+    const s = client.randomState();
+    const n = client.randomNonce();
+    const url = client.buildAuthorizationUrl(tp, {
+      redirect_uri: 'http://localhost:3002/cb', scope: 'openid profile', state: s, nonce: n,
+      code_challenge: await client.calculatePKCECodeChallenge(v), code_challenge_method: 'S256',
+    });
+    const done = await driveToCallback(url, 'http://localhost:3002/cb');
+    const t = await client.authorizationCodeGrant(tp, done.url, { pkceCodeVerifier: v, expectedState: s, expectedNonce: n });
+    return { ...done, tokens: t };
+  };
+  const tp1 = await tpLogin();
+  assert.equal(tp1.sawLogin, false, 'SSO: no password prompt');
+  assert.ok(tp1.consentPage && tp1.consentPage.includes('Interop third party'), 'a consent screen naming the client');
+  assert.ok(tp1.consentPage.includes('该应用专用的账户标识'), 'the consent screen says the identifier is its own');
+  const tpSub = tp1.tokens.claims().sub;
+  assert.notEqual(tpSub, rsTokens.claims().sub, 'not the public sub');
+  assert.notEqual(tpSub, idClaims.sub, 'not the sub of another sector');
+  assert.equal(tp1.tokens.claims().name, '李四');
+  const tpInfo = await client.fetchUserInfo(tp, tp1.tokens.access_token, tpSub);  // checks sub itself
+  assert.equal(tpInfo.sub, tpSub);
+  const tpSeen = await client.tokenIntrospection(dept, tp1.tokens.access_token);
+  assert.equal(tpSeen.sub, tpSub);
+  const tp2 = await tpLogin();
+  assert.equal(tp2.consentPage, null, 'consent is remembered');
+  assert.equal(tp2.tokens.claims().sub, tpSub, 'stable across logins');
+  ok('third-party pairwise client', `sub ${tpSub.slice(0, 12)}…`);
 
   // 6. device flow: the kiosk asks, the logged-in browser confirms, the kiosk's poll gets tokens
   const kiosk = await client.discovery(new URL(ISSUER), 'demo-kiosk',

@@ -22,6 +22,7 @@ ROOT = HERE.parent.parent
 PYTHON = sys.executable
 MASTER_KEY = "interop-master-key-0123456789abcdef0123456789"
 RS_SECRET = "interop-rs-secret-0123456789abcdef"
+TP_SECRET = "interop-tp-secret-0123456789abcdef"
 
 pytestmark = pytest.mark.slow
 
@@ -116,6 +117,15 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         ],
         env,
     )
+    # a third-party relying party (no --trusted): consent screen and a pairwise sub (sector localhost)
+    _run(
+        [
+            PYTHON, "-m", "onenumber", "clients", "add", "interop-tp", "--kind", "web",
+            "--name", "Interop third party", "--secret", TP_SECRET,
+            "--redirect-uris", "http://localhost:3002/cb", "--scopes", "openid profile",
+        ],
+        env,
+    )
     log = open(tmp_path / "uvicorn.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [
@@ -149,7 +159,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         else:
             pytest.fail("server did not start")
         assert proc.poll() is None, (tmp_path / "uvicorn.log").read_text()
-        yield issuer, {**env, "ISSUER": issuer, "RECEIVER_PORT": str(receiver_port), "RS_SECRET": RS_SECRET}
+        yield issuer, {
+            **env, "ISSUER": issuer, "RECEIVER_PORT": str(receiver_port), "RS_SECRET": RS_SECRET, "TP_SECRET": TP_SECRET
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -172,6 +184,7 @@ def test_openid_client_drives_the_idp(server: tuple[str, dict[str, str]]) -> Non
         "refresh reuse",
         "code+PKCE RS256 with SSO",
         "client credentials",
+        "third-party pairwise client",
         "device flow",
         "introspection",
         "RP-initiated logout",

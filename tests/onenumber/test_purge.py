@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from channels import sessions as web_sessions
 from channels.models import WebSession
-from core.db import make_sessionmaker, utcnow
+from core.clock import utcnow
+from core.db import make_sessionmaker
+from core.runtime import runtime_of
 from core.settings import Settings
 from idp import revocations
 from idp.oauth.models import (
@@ -146,6 +148,7 @@ def test_purge_removes_rows_past_use_and_keeps_live_ones(session: Session, setti
         "idp_device_throttle": 1,
         "idp_number_attempt": 1,
         "idp_proofing_check": 1,
+        "idp_logout_delivery": 0,  # its own rules: tests/idp/test_idp_logout_outbox.py
     }
     assert report.total == 16 and not report.skipped
     session.expire_all()
@@ -215,11 +218,11 @@ def _expired_web_session(factory: Any, settings: Settings) -> str:
 
 def test_the_app_purges_on_its_schedule(settings: Settings, engine: Engine) -> None:
     app = create_app(settings.model_copy(update={"purge_interval": 0.05}))
-    row_id = _expired_web_session(app.state.sessionmaker, settings)
+    row_id = _expired_web_session(runtime_of(app).sessionmaker, settings)
     with TestClient(app):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with app.state.sessionmaker() as session:
+            with runtime_of(app).sessionmaker() as session:
                 if session.get(WebSession, row_id) is None:
                     break
             time.sleep(0.05)
@@ -229,10 +232,10 @@ def test_the_app_purges_on_its_schedule(settings: Settings, engine: Engine) -> N
 
 def test_an_interval_of_zero_turns_the_schedule_off(settings: Settings, engine: Engine) -> None:
     app = create_app(settings.model_copy(update={"purge_interval": 0}))
-    row_id = _expired_web_session(app.state.sessionmaker, settings)
+    row_id = _expired_web_session(runtime_of(app).sessionmaker, settings)
     with TestClient(app):
         time.sleep(0.3)
-    with app.state.sessionmaker() as session:
+    with runtime_of(app).sessionmaker() as session:
         assert session.get(WebSession, row_id) is not None
 
 

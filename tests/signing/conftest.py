@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.db import make_sessionmaker
 from core.errors import wire_error_handler
+from core.runtime import runtime_of
 from core.settings import Settings, get_settings
 from signing import DocumentSpec, render_pdf, seal_pdf
 from signing.errors import SigningError
@@ -84,8 +85,8 @@ def signing_client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
     from signing.router import router
 
     app = FastAPI()
-    app.state.settings = settings
-    app.state.sessionmaker = make_sessionmaker(engine)
+    runtime_of(app).settings = settings
+    runtime_of(app).sessionmaker = make_sessionmaker(engine)
     app.add_exception_handler(SigningError, wire_error_handler)
     app.include_router(router)
     with TestClient(app) as client:

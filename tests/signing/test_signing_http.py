@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.runtime import runtime_of
 from core.settings import Settings
 from signing import DocumentSpec, render_pdf, service
 from signing.models import PkiCertificate
@@ -113,7 +114,7 @@ def test_verify_upload_bad_inputs(signing_client: TestClient, spec: DocumentSpec
 
 
 def test_verify_upload_over_limit(signing_client: TestClient, settings: Settings, session: Session) -> None:
-    signing_client.app.state.settings = settings.model_copy(update={"upload_limit_bytes": 1000})  # type: ignore[attr-defined]
+    runtime_of(signing_client.app).settings = settings.model_copy(update={"upload_limit_bytes": 1000})  # type: ignore[attr-defined]
     count = session.scalar(select(func.count()).select_from(PkiCertificate))
     response = _upload(signing_client, b"%PDF-1.7\n" + b"0" * 5000)
     assert response.status_code == 413

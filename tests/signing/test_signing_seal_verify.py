@@ -22,7 +22,7 @@ from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from signing import DocumentSpec, render_pdf, verify_pdf_sync
 from signing import pki as pki_service
 from signing.seal import seal_with_certificate

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.crypto import holder_index
+from core.runtime import runtime_of
 from core.settings import Settings
 from idp.errors import IdpError
 from wallet.catalog import demo
@@ -36,20 +37,21 @@ ISSUER = "http://testserver"
 
 @dataclass(frozen=True)
 class Party:
-    """A demo holder: name, number and its holder index."""
+    """A demo holder: name, number, kind and its holder index."""
 
     name: str
     number: str
+    kind: str = "person"
 
     @property
     def hid(self) -> str:
-        return holder_index(self.number, master_key=TEST_MASTER_KEY)
+        return holder_index(self.kind, self.number, master_key=TEST_MASTER_KEY)
 
 
 ZHANG = Party("张三", "11010519491231002X")
 LI = Party("李四", "110102199101010078")
 WANG = Party("王五", "440882198503293017")
-ORG = Party("示例科技有限公司", "91110000600037341L")
+ORG = Party("示例科技有限公司", "91110000600037341L", "organization")
 
 
 def mint(claims: dict[str, Any], *, key: ECKey = TEST_KEY, ttl: int = 600) -> str:
@@ -135,7 +137,7 @@ def app(settings: Settings, engine):  # type: ignore[no-untyped-def]
 
     assert settings.secret_key == TEST_MASTER_KEY, "holder indexes of the demo parties assume this key"
     application = create_app(settings)
-    application.state.token_verifier = token_verifier
+    runtime_of(application).token_verifier = token_verifier
     return application
 
 

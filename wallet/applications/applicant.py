@@ -9,6 +9,7 @@ from core.crypto import holder_index
 from core.settings import Settings
 from identifiers.exceptions import IdentifierError
 from wallet.applications.exceptions import HolderNumberMismatch, NotStaff, OrganisationRequired
+from wallet.applications.models import Application
 from wallet.dependencies import DELEGATION_ALL, Caller
 from wallet.errors import Forbidden, InvalidHolderNumber
 from wallet.services.models import ServiceItem
@@ -77,7 +78,7 @@ def check_own_number(applicant: Applicant, number: str, *, settings: Settings) -
         clean = identifiers.validate_as(applicant.kind, number)
     except IdentifierError as exc:
         raise InvalidHolderNumber(f"not a valid number: {exc}", field="holder_number") from exc
-    if holder_index(clean, master_key=settings.secret_key) != applicant.index:
+    if holder_index(applicant.kind, clean, master_key=settings.secret_key) != applicant.index:
         raise HolderNumberMismatch("this number is not the applicant's", field="holder_number")
     return Applicant(**{**applicant.__dict__, "number": clean})
 
@@ -95,7 +96,7 @@ def walk_in(clerk: Caller, item: ServiceItem, *, number: str, name: str, setting
     if not name.strip():
         raise InvalidHolderNumber("the applicant's name is required", field="name")
     return Applicant(
-        index=holder_index(clean, master_key=settings.secret_key),
+        index=holder_index(kind, clean, master_key=settings.secret_key),
         kind=kind,
         name=name.strip(),
         submitter_sub=clerk.sub,
@@ -104,3 +105,12 @@ def walk_in(clerk: Caller, item: ServiceItem, *, number: str, name: str, setting
         acting_role="counter",
         number=clean,
     )
+
+
+def acting_for(caller: Caller, app: Application) -> Applicant:
+    """The applicant as the caller acts now, which must be the application's own applicant (a person who
+    applied for their organisation answers it acting for that organisation again)."""
+    applicant = from_caller(caller, app.item)
+    if applicant.index != app.applicant_index:
+        raise Forbidden("switch to the identity this application was made for", code="switch_identity_for_application")
+    return applicant

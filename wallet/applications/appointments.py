@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
+from wallet.applications.applicant import acting_for
 from wallet.applications.exceptions import (
     AppointmentAlreadyBooked,
     AppointmentDailyLimit,
@@ -24,11 +25,13 @@ from wallet.applications.exceptions import (
     SlotUnavailable,
 )
 from wallet.applications.models import Application, Appointment, AppointmentSlot, ServiceCentre
+from wallet.dependencies import Caller
 from wallet.errors import Conflict, NotFound
 from wallet.services.calendar import CHINA_TZ
 from wallet.services.models import ServiceItem
 
 DAILY_LIMIT = 3  # default of ONENUMBER_APPOINTMENT_DAILY_LIMIT
+OFFER_DAYS = 14  # how far ahead an application's booking form offers slots
 
 
 def get_centre(*, session: Session, code: str) -> ServiceCentre | None:
@@ -280,3 +283,40 @@ def for_application(*, session: Session, app: Application) -> Appointment | None
         .scalars()
         .first()
     )
+
+
+def open_slots(
+    *, session: Session, centre: ServiceCentre, now: datetime | None = None, days: int = OFFER_DAYS
+) -> list[AppointmentSlot]:
+    """The slots of a centre in the next ``days`` days that still have a free place."""
+    start = now or utcnow()
+    slots = list_slots(session=session, centre=centre, start=start, end=start + timedelta(days=days))
+    return [s for s in slots if s.booked < s.capacity]
+
+
+def book_for_application(
+    *, session: Session, caller: Caller, app: Application, slot_id: int, daily_limit: int = DAILY_LIMIT
+) -> Appointment:
+    """预约办理 for an application whose item needs a counter visit, by its own applicant, shown on it at
+    once; flushes (refused as :func:`book` and :func:`attach` refuse)."""
+    if not app.item.needs_visit:
+        raise NotFound("this item needs no counter visit", field="serial", code="no_visit_needed")
+    booking = book(
+        session=session,
+        holder_index=acting_for(caller, app).index,
+        actor=caller.actor,
+        item=app.item,
+        slot_id=slot_id,
+        daily_limit=daily_limit,
+    )
+    attach(session=session, booking=booking, app=app)
+    return booking
+
+
+def cancel_for_application(*, session: Session, caller: Caller, app: Application) -> Appointment:
+    """Cancel the booking shown on an application (one of the caller's holders'); its place is freed."""
+    shown = for_application(session=session, app=app)
+    if shown is None:
+        raise NotFound("this application has no appointment", field="serial", code="appointment_not_found")
+    booking = get_booking(session=session, appointment_id=shown.id, holder_indexes=caller.holder_indexes())
+    return cancel(session=session, booking=booking, actor=caller.actor)

@@ -290,3 +290,14 @@ def conclude(
 def get_result(*, session: Session, app: Application) -> Result | None:
     """The delivered result of an application, or None."""
     return session.execute(select(Result).where(Result.application_id == app.id)).scalar_one_or_none()
+
+
+def result_by_sha256(*, session: Session, sha256: str) -> tuple[Result, Application] | None:
+    """The delivered result whose sealed PDF has this SHA-256, with its application (the verify page)."""
+    row = session.execute(
+        select(Result, Application)
+        .join(Application, Application.id == Result.application_id)
+        .where(Result.pdf_sha256 == sha256)
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None

@@ -37,19 +37,33 @@ def compute(*, session: Session, now: datetime) -> dict[str, Any]:
     _count_materials(session, per)
     _count_cancelled_proofs(session, per)
     items = {i.id: i for i in session.execute(select(ServiceItem)).scalars().all()}
-    dropped = session.execute(
-        select(func.count(ServiceRequirement.id)).where(ServiceRequirement.dropped_at.is_not(None))
-    ).scalar_one()
+    dropped = _count_dropped(session)
+    out_items, overall = _lines_and_totals(per, items)
+    summary = {k: v for k, v in overall.items() if k != "working_days_total"}
+    summary["average_working_days"] = _average(overall)
+    summary["requirements_dropped"] = dropped
+    return {"as_of": today, "overall": summary, "items": out_items}
+
+
+def _lines_and_totals(
+    per: dict[int, dict[str, Any]], items: dict[int, ServiceItem]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One line per item, by item code, and the overall sums of every figure."""
     out_items = []
     overall = _blank()
     for item_id, p in sorted(per.items(), key=lambda kv: items[kv[0]].code if kv[0] in items else ""):
         for k in overall:
             overall[k] += p[k]
         out_items.append(_item_figures(items.get(item_id), item_id, p))
-    summary = {k: v for k, v in overall.items() if k != "working_days_total"}
-    summary["average_working_days"] = _average(overall)
-    summary["requirements_dropped"] = int(dropped)
-    return {"as_of": today, "overall": summary, "items": out_items}
+    return out_items, overall
+
+
+def _count_dropped(session: Session) -> int:
+    """Requirements dropped from their items (after an upheld unnecessary-proof complaint)."""
+    dropped = session.execute(
+        select(func.count(ServiceRequirement.id)).where(ServiceRequirement.dropped_at.is_not(None))
+    ).scalar_one()
+    return int(dropped)
 
 
 def _average(p: dict[str, Any]) -> float | None:

@@ -1,4 +1,4 @@
-"""Dependencies of the applications API: the clock (frozen in tests through ``app.state.clock``)."""
+"""Dependencies of the applications API: the clock (frozen in tests through the runtime's ``clock``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from core.db import utcnow
+from core.clock import utcnow
+from core.runtime import runtime_of
 
 
 def get_now(request: Request) -> datetime:
     """The current time, or the app's clock when one is set (deadline tests freeze it)."""
-    clock = getattr(request.app.state, "clock", None)
+    clock = runtime_of(request).clock
     return clock() if clock is not None else utcnow()
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
 from wallet.applications.exceptions import AlreadyRated, InvalidApplication, InvalidState, UnknownRequirement
 from wallet.applications.models import Application, Complaint, Rating
 from wallet.dependencies import Caller
@@ -64,27 +64,32 @@ def rate(
         details={"score": score},
     )
     if score <= BAD_SCORE:
-        session.add(
-            Complaint(
-                kind="rating_follow_up",
-                item_id=app.item_id,
-                application_id=app.id,
-                complainant_index=app.applicant_index,
-                filed_by="system",
-                text=f"差评回访（{score} 分）：{rating.comment}",
-                status="open",
-                created_at=now,
-            )
-        )
-        session.flush()
-        worklog.append(
-            session=session,
-            actor="system",
-            action="wallet.complaint.open",
-            object=f"application:{app.serial}",
-            details={"kind": "rating_follow_up", "score": score},
-        )
+        _open_follow_up(session=session, app=app, rating=rating, score=score, now=now)
     return rating
+
+
+def _open_follow_up(*, session: Session, app: Application, rating: Rating, score: int, now: datetime) -> None:
+    """A bad rating's follow-up (差评回访): a complaint the system opens, and its work-log entry."""
+    session.add(
+        Complaint(
+            kind="rating_follow_up",
+            item_id=app.item_id,
+            application_id=app.id,
+            complainant_index=app.applicant_index,
+            filed_by="system",
+            text=f"差评回访（{score} 分）：{rating.comment}",
+            status="open",
+            created_at=now,
+        )
+    )
+    session.flush()
+    worklog.append(
+        session=session,
+        actor="system",
+        action="wallet.complaint.open",
+        object=f"application:{app.serial}",
+        details={"kind": "rating_follow_up", "score": score},
+    )
 
 
 def file(
@@ -168,39 +173,19 @@ def handle(
 ) -> Complaint:
     """Move a complaint on; an upheld unnecessary proof is dropped or made a commitment."""
     now = now or utcnow()
-    if status not in COMPLAINT_STATUSES or status == "open":
-        raise InvalidApplication(
-            "status is in_progress, upheld or dismissed", field="status", code="invalid_status"
-        )
-    if complaint.status in ("upheld", "dismissed"):
-        raise InvalidState(f"complaint {complaint.id} is already {complaint.status}", field="complaint_id")
+    _check_move(complaint=complaint, status=status)
     if status == "upheld" and complaint.kind == "unnecessary_proof":
-        key = complaint.requirement_key or ""
-        if action == "drop":
-            catalog.drop_requirement(
-                session=session,
-                item=complaint.item,
-                key=key,
-                reason=f"complaint {complaint.id}: {resolution}",
-                actor=caller.actor,
-                now=now,
-            )
-        elif action == "commitment":
-            catalog.convert_to_commitment(
-                session=session,
-                item=complaint.item,
-                key=key,
-                commitment_text=commitment_text,
-                liability=liability,
-                post_check=post_check,
-                actor=caller.actor,
-            )
-        else:
-            raise InvalidApplication(
-                "an upheld unnecessary-proof complaint drops the proof or turns it into a commitment",
-                field="action",
-                code="action_required",
-            )
+        _cancel_proof(
+            session=session,
+            caller=caller,
+            complaint=complaint,
+            resolution=resolution,
+            action=action,
+            commitment_text=commitment_text,
+            liability=liability,
+            post_check=post_check,
+            now=now,
+        )
         complaint.action = action
     complaint.status, complaint.resolution, complaint.handled_by = (
         status,
@@ -218,3 +203,54 @@ def handle(
         details={"status": status, "action": complaint.action},
     )
     return complaint
+
+
+def _check_move(*, complaint: Complaint, status: str) -> None:
+    """The new status is one a handler sets, and the complaint is not already closed."""
+    if status not in COMPLAINT_STATUSES or status == "open":
+        raise InvalidApplication(
+            "status is in_progress, upheld or dismissed", field="status", code="invalid_status"
+        )
+    if complaint.status in ("upheld", "dismissed"):
+        raise InvalidState(f"complaint {complaint.id} is already {complaint.status}", field="complaint_id")
+
+
+def _cancel_proof(
+    *,
+    session: Session,
+    caller: Caller,
+    complaint: Complaint,
+    resolution: str,
+    action: str | None,
+    commitment_text: str,
+    liability: str,
+    post_check: str,
+    now: datetime,
+) -> None:
+    """An upheld unnecessary-proof complaint: the proof is dropped from the item or made a commitment."""
+    key = complaint.requirement_key or ""
+    if action == "drop":
+        catalog.drop_requirement(
+            session=session,
+            item=complaint.item,
+            key=key,
+            reason=f"complaint {complaint.id}: {resolution}",
+            actor=caller.actor,
+            now=now,
+        )
+    elif action == "commitment":
+        catalog.convert_to_commitment(
+            session=session,
+            item=complaint.item,
+            key=key,
+            commitment_text=commitment_text,
+            liability=liability,
+            post_check=post_check,
+            actor=caller.actor,
+        )
+    else:
+        raise InvalidApplication(
+            "an upheld unnecessary-proof complaint drops the proof or turns it into a commitment",
+            field="action",
+            code="action_required",
+        )

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime, utcnow
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
 from wallet.services.models import ServiceItem
 
 # Application statuses: submitted (waiting for acceptance) → in_review ⇄ supplement → approved | rejected.

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
 from core.settings import Settings
 from wallet.applications import conclusion
 from wallet.applications.access import get_by_serial
@@ -137,15 +137,22 @@ def review(
         )
         session.commit()
     except BaseException as exc:
-        if delivery is None:
-            raise
-        conclusion.undo(session=session, blob_store=blob_store, undo=delivery.undo, result_key=delivery.pdf_key)
-        if isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError):
-            raise DatabaseUnavailable(
-                "the database failed while concluding; nothing was issued or decided, try again later"
-            ) from exc
+        _undo_delivery(session=session, blob_store=blob_store, delivery=delivery, exc=exc)
         raise
     return app
+
+
+def _undo_delivery(*, session: Session, blob_store: Any, delivery: Delivery | None, exc: BaseException) -> None:
+    """After a failed commit: what the conclusion issued and stored is undone; a database failure is told so.
+
+    Called from the ``except`` block; the caller re-raises ``exc`` when this returns."""
+    if delivery is None:
+        return
+    conclusion.undo(session=session, blob_store=blob_store, undo=delivery.undo, result_key=delivery.pdf_key)
+    if isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError):
+        raise DatabaseUnavailable(
+            "the database failed while concluding; nothing was issued or decided, try again later"
+        ) from exc
 
 
 def _check_decision(

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
-from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.deps import SessionDep, SettingsDep
+from storage.deps import BlobStoreDep
 from wallet.applications import access, conclusion, materials, progress, resolve, submission, views
 from wallet.applications import supplement as supplement_service
 from wallet.applications.applicant import from_caller, walk_in

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
-from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.deps import SessionDep, SettingsDep
+from storage.deps import BlobStoreDep
 from wallet.applications import acceptance, access, dashboard, queue, review, submission, views
 from wallet.applications.applicant import walk_in
 from wallet.applications.dependencies import NowDep

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.settings import Settings
 from wallet.applications import appointments
 from wallet.catalog import service as catalog_service

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 import identifiers
 from core import worklog
+from core.clock import utcnow
 from core.crypto import encrypt_str
-from core.db import utcnow
 from core.settings import Settings
 from wallet.applications import appointments, forms, resolve
 from wallet.applications.acceptance import accept
@@ -95,14 +95,9 @@ def submit(
     """Submit an application; everything missing is reported at once; the same key gives the same one."""
     now = now or utcnow()
     form, selections = form or {}, selections or {}
-    req_hash = _request_hash(
-        item=item.code,
-        applicant=applicant.index,
-        form=form,
-        commitments=sorted(commitments),
-        selections=selections,
-        green=green_channel,
-        channel=channel,
+    req_hash = _submission_hash(
+        item=item, applicant=applicant, form=form, commitments=commitments, selections=selections,
+        green_channel=green_channel, channel=channel,
     )
     if idempotency_key:
         done = _replay(session, applicant.submitter_sub, idempotency_key, req_hash, settings)
@@ -126,18 +121,61 @@ def submit(
     if done is not None:
         return done
     record_materials(session=session, app=app, prep=prep, round=0, form_values=form_values, at=now)
-    if appointment_id is not None:
-        booking = appointments.get_booking(
-            session=session, appointment_id=appointment_id, holder_indexes=frozenset({applicant.index})
-        )
-        appointments.attach(session=session, booking=booking, app=app)
+    _attach_appointment(session=session, app=app, applicant=applicant, appointment_id=appointment_id)
     _log_submitted(session=session, app=app, prep=prep, applicant=applicant, clerk=clerk, now=now)
+    _accept_if_ready(session=session, app=app, item=item, clerk=clerk, centre_code=centre_code, now=now)
+    session.flush()
+    return Submission(app, True, code)
+
+
+def _submission_hash(
+    *,
+    item: ServiceItem,
+    applicant: Applicant,
+    form: dict[str, dict[str, Any]],
+    commitments: Sequence[str],
+    selections: dict[str, Any],
+    green_channel: str | None,
+    channel: str,
+) -> str:
+    """What the Idempotency-Key stands for: the same key with another request is refused."""
+    return _request_hash(
+        item=item.code,
+        applicant=applicant.index,
+        form=form,
+        commitments=sorted(commitments),
+        selections=selections,
+        green=green_channel,
+        channel=channel,
+    )
+
+
+def _attach_appointment(
+    *, session: Session, app: Application, applicant: Applicant, appointment_id: int | None
+) -> None:
+    """The applicant's booked appointment, when one was named, now belongs to this application."""
+    if appointment_id is None:
+        return
+    booking = appointments.get_booking(
+        session=session, appointment_id=appointment_id, holder_indexes=frozenset({applicant.index})
+    )
+    appointments.attach(session=session, booking=booking, app=app)
+
+
+def _accept_if_ready(
+    *,
+    session: Session,
+    app: Application,
+    item: ServiceItem,
+    clerk: Caller | None,
+    centre_code: str | None,
+    now: datetime,
+) -> None:
+    """Accepted (受理) at once: by the clerk at a counter, or by the system when the item needs no visit."""
     if clerk is not None:
         accept(session=session, app=app, actor=clerk.actor, role="counter", now=now, centre_code=centre_code)
     elif not item.needs_visit:
         accept(session=session, app=app, actor="system", role="system", now=now)
-    session.flush()
-    return Submission(app, True, code)
 
 
 def _materials(

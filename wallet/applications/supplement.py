@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
 from wallet.applications import forms, resolve
 from wallet.applications.access import require_for_applicant
 from wallet.applications.applicant import Applicant
@@ -84,20 +84,16 @@ def supplement(
         raise InvalidState(
             f"application {app.serial} is {app.status}; no supplement is requested", field="serial"
         )
-    asked = pending_supplement(session=session, app=app)
-    keys = [e["requirement"] for e in asked if e.get("requirement")]
-    used = frozenset(m.document_id for m in app.materials if m.document_id is not None)
-    prep = resolve.prepare(
+    prep = prepare(
         session=session,
-        item=app.item,
+        app=app,
         applicant=_applicant(app, caller),
         now=now,
         form=form,
         commitments=commitments,
         selections=selections,
-        only=keys,
-        exclude_documents=used,
     )
+    keys = asked_keys(session=session, app=app)
     resolve.require_complete(prep)
     values = forms.validate_all(prep=prep, given=form or {})
     app.form_data = {**app.form_data, **values}
@@ -148,3 +144,34 @@ def _resume(*, session: Session, app: Application, now: datetime) -> int:
             task.status = "pending"
     app.status = "in_review"
     return paused
+
+
+def asked_keys(*, session: Session, app: Application) -> list[str]:
+    """The requirements the pending supplement request names (its free-text entries name none)."""
+    return [str(e["requirement"]) for e in pending_supplement(session=session, app=app) if e.get("requirement")]
+
+
+def prepare(
+    *,
+    session: Session,
+    app: Application,
+    applicant: Applicant,
+    now: datetime,
+    form: dict[str, dict[str, Any]] | None = None,
+    commitments: Sequence[str] = (),
+    selections: dict[str, Any] | None = None,
+) -> resolve.Preparation:
+    """Only the requirements the supplement request lists, resolved as :func:`supplement` checks them; the
+    documents the application already used are not offered again."""
+    used = frozenset(m.document_id for m in app.materials if m.document_id is not None)
+    return resolve.prepare(
+        session=session,
+        item=app.item,
+        applicant=applicant,
+        now=now,
+        form=form,
+        commitments=commitments,
+        selections=selections,
+        only=asked_keys(session=session, app=app),
+        exclude_documents=used,
+    )

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from core.inputs import EARLIEST, LATEST, in_range
+from core.web.i18n import EN, ZH
 from wallet.errors import InvalidLicenseData, InvalidSchema
 
 _TYPES = {"string", "integer", "number", "boolean"}
@@ -131,9 +132,9 @@ def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
     return cleaned
 
 
-def labels(schema: dict[str, Any], *, lang: str = "zh") -> dict[str, str]:
+def labels(schema: dict[str, Any], *, lang: str = ZH) -> dict[str, str]:
     """Display label of each property (``title`` / ``title_en``, falling back to the name)."""
-    key = "title_en" if lang == "en" else "title"
+    key = "title_en" if lang == EN else "title"
     return {
         name: str(prop.get(key) or prop.get("title") or name)
         for name, prop in schema.get("properties", {}).items()

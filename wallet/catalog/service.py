@@ -18,6 +18,7 @@ from wallet.errors import Conflict, NotFound, UnknownLicenseType, WalletError, c
 
 HOLDER_KINDS = ("person", "organization")
 REUSE_CLASSES = ("always", "while_valid", "selectable", "never")
+DEFAULT_SEAL_PURPOSE = "行政审批专用章"  # the seal a department's sealed results carry unless it names another
 
 
 MAX_YEARS = 100  # longer rules would overflow a date at issuance (years=10**20 broke every issuance)
@@ -50,7 +51,7 @@ def _department_texts(name: str, seal_purpose: str) -> tuple[str, str]:
     name = check_text(name, field="name", max_length=200)
     if not name:
         raise WalletError("a department has a name", field="name", code="name_required")
-    return name, check_text(seal_purpose, field="seal_purpose", max_length=50) or "行政审批专用章"
+    return name, check_text(seal_purpose, field="seal_purpose", max_length=50) or DEFAULT_SEAL_PURPOSE
 
 
 def create_department(
@@ -58,7 +59,7 @@ def create_department(
     session: Session,
     credit_code: str,
     name: str,
-    seal_purpose: str = "行政审批专用章",
+    seal_purpose: str = DEFAULT_SEAL_PURPOSE,
     actor: str = "system",
 ) -> Department:
     """Add a department (credit code validated as GB 32100); flushes, the caller commits."""

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core import groupcommit, worklog
-from core.db import utcnow
+from core.clock import utcnow
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType
 from wallet.dependencies import Caller
@@ -19,7 +19,8 @@ from wallet.licenses.models import AccessLog, License, UseGrant
 from wallet.licenses.refs import LicenseFacts
 
 GRANTEE_KINDS = ("department", "client")
-MAX_GRANT = timedelta(days=366)
+MAX_GRANT = timedelta(days=366)  # "at most one year", a leap year included, for a grant given by its end
+GRANT_DAYS = (1, 365)  # a grant given as a number of days (the hall's form): whole days within a year
 MAX_PURPOSE = 500  # the column's length
 
 
@@ -47,35 +48,13 @@ def create(
 ) -> UseGrant:
     """Grant a department or client the use of one license or of a license type, for a purpose and period."""
     now = now or utcnow()
-    if (lic is None) == (license_type is None):
-        raise WalletError("grant either one license or one license type", field="license")
-    if grantee_kind not in GRANTEE_KINDS:
-        raise WalletError(f"grantee_kind is one of {GRANTEE_KINDS}", field="grantee_kind")
-    if grantee_kind == "department":
-        dept = catalog_service.get_department(session=session, credit_code=grantee)
-        if dept is None:
-            raise NotFound(f"no department {grantee!r}", field="grantee", code="unknown_department")
-        grantee = dept.credit_code
-    if not purpose.strip():
-        raise WalletError("state the purpose of the grant", field="purpose", code="purpose_required")
-    listed = purposes.get(purpose.strip())
-    if listed is None:
-        raise UnknownPurpose(
-            f"purpose is a code of the purpose catalog: {[p.code for p in purposes.list_all()]}", field="purpose"
-        )
+    granted_type, target = _target(lic=lic, license_type=license_type)
+    grantee = _check_grantee(session=session, grantee_kind=grantee_kind, grantee=grantee)
+    listed = _listed_purpose(purpose)
     purpose = listed.zh  # stored and shown as its Chinese name (grants made before the catalog: free text)
     start = valid_from or now
-    if valid_until <= start or valid_until <= now:
-        raise WalletError("valid_until must be in the future and after valid_from", field="valid_until")
-    if valid_until - start > MAX_GRANT:
-        raise WalletError("a grant lasts at most one year", field="valid_until")
-    schema_props = (lic.license_type if lic else license_type).field_schema.get("properties", {})  # type: ignore[union-attr]
-    if fields is not None:
-        unknown = [f for f in fields if f not in schema_props]
-        if unknown:
-            raise InvalidLicenseData(
-                f"fields not in this license type: {unknown}", field="fields", rule="enum"
-            )
+    _check_period(start=start, valid_until=valid_until, now=now)
+    _check_fields(granted_type, fields)
     grant = UseGrant(
         holder_index=holder_index,
         granted_by=actor,
@@ -91,7 +70,6 @@ def create(
     )
     session.add(grant)
     session.flush()
-    target = f"license:{lic.identifier}" if lic else f"license_type:{license_type.type_code}"  # type: ignore[union-attr]
     worklog.append(
         session=session,
         actor=actor,
@@ -107,6 +85,58 @@ def create(
     )
     session.commit()
     return grant
+
+
+def _target(*, lic: License | None, license_type: LicenseType | None) -> tuple[LicenseType, str]:
+    """The granted license type and the work log's name of what is granted: one license or one type."""
+    if lic is not None and license_type is None:
+        return lic.license_type, f"license:{lic.identifier}"
+    if license_type is not None and lic is None:
+        return license_type, f"license_type:{license_type.type_code}"
+    raise WalletError("grant either one license or one license type", field="license")
+
+
+def _check_grantee(*, session: Session, grantee_kind: str, grantee: str) -> str:
+    """The grantee as stored: a department by its credit code as the catalog has it, or a client id."""
+    if grantee_kind not in GRANTEE_KINDS:
+        raise WalletError(f"grantee_kind is one of {GRANTEE_KINDS}", field="grantee_kind")
+    if grantee_kind == "department":
+        dept = catalog_service.get_department(session=session, credit_code=grantee)
+        if dept is None:
+            raise NotFound(f"no department {grantee!r}", field="grantee", code="unknown_department")
+        return dept.credit_code
+    return grantee
+
+
+def _listed_purpose(purpose: str) -> purposes.Purpose:
+    """The purpose of the grant, a code of the purpose catalog."""
+    if not purpose.strip():
+        raise WalletError("state the purpose of the grant", field="purpose", code="purpose_required")
+    listed = purposes.get(purpose.strip())
+    if listed is None:
+        raise UnknownPurpose(
+            f"purpose is a code of the purpose catalog: {[p.code for p in purposes.list_all()]}", field="purpose"
+        )
+    return listed
+
+
+def _check_period(*, start: datetime, valid_until: datetime, now: datetime) -> None:
+    """The grant ends in the future, after it starts, and lasts at most one year."""
+    if valid_until <= start or valid_until <= now:
+        raise WalletError("valid_until must be in the future and after valid_from", field="valid_until")
+    if valid_until - start > MAX_GRANT:
+        raise WalletError("a grant lasts at most one year", field="valid_until")
+
+
+def _check_fields(granted_type: LicenseType, fields: list[str] | None) -> None:
+    """The fields a grant is limited to are fields of the license type."""
+    schema_props = granted_type.field_schema.get("properties", {})
+    if fields is not None:
+        unknown = [f for f in fields if f not in schema_props]
+        if unknown:
+            raise InvalidLicenseData(
+                f"fields not in this license type: {unknown}", field="fields", rule="enum"
+            )
 
 
 def get(*, session: Session, grant_id: int) -> UseGrant | None:
@@ -263,3 +293,11 @@ def accessor_of(caller: Caller | None) -> tuple[str, str]:
     return caller.actor, f"{caller.client_id or ''}" + (
         f" ({caller.department})" if caller.department else ""
     )
+
+
+def valid_until_after(*, days: int, now: datetime | None = None) -> datetime:
+    """The end of a grant lasting ``days`` whole days from now; refused outside :data:`GRANT_DAYS`."""
+    low, high = GRANT_DAYS
+    if not low <= days <= high:
+        raise WalletError(f"a grant lasts between {low} and {high} days", field="valid_until", code="grant_days")
+    return (now or utcnow()) + timedelta(days=days)

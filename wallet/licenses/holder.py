@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from storage import StorageError
 from wallet.catalog import service as catalog_service
 from wallet.catalog.models import LicenseType
 from wallet.dependencies import DELEGATION_GRANT, DELEGATION_READ, Caller
-from wallet.errors import AssuranceRequired, WalletError
+from wallet.errors import AssuranceRequired, NotFound, WalletError
 from wallet.licenses import access, grants, service
 from wallet.licenses.models import AccessLog, License, UseGrant
 
@@ -168,3 +168,12 @@ def grant(
         license_type=license_type,
         fields=fields,
     )
+
+
+def withdraw(*, session: Session, caller: Caller, grant_id: int) -> UseGrant:
+    """Withdraw a grant over a license the caller may grant (theirs, or their organisation's); another's
+    grant is answered as unknown. Commits."""
+    row = grants.get(session=session, grant_id=grant_id)
+    if row is None or row.holder_index not in caller.holder_indexes(DELEGATION_GRANT):
+        raise NotFound("no such grant", field="grant_id", code="grant_not_found")
+    return grants.withdraw(session=session, grant=row, actor=caller.actor)

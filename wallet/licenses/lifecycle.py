@@ -9,7 +9,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
 from core.settings import Settings
 from wallet.catalog import fieldschema
 from wallet.errors import (
@@ -112,29 +112,8 @@ def new_version(
     now = now or utcnow()
     merged = {**lic.data, **(data or {})}
     clean = fieldschema.validate(lic.license_type.field_schema, merged)
-    start = valid_from or service.local_date(now)
-    until = valid_until or service.add_validity(start, lic.license_type.validity)
-    if until is not None and until < start:
-        raise WalletError("valid_until is before valid_from", field="valid_until", code="invalid_validity")
-    new = License(
-        license_type=lic.license_type,
-        issuer=lic.issuer,
-        serial=lic.serial,
-        version=lic.version + 1,
-        previous_id=lic.id,
-        holder_kind=lic.holder_kind,
-        holder_index=lic.holder_index,
-        holder_number_cipher=lic.holder_number_cipher,
-        holder_number_masked=lic.holder_number_masked,
-        holder_name=lic.holder_name,
-        data=clean,
-        status="valid",
-        valid_from=start,
-        valid_until=until,
-        issued_at=now,
-        issued_by=actor,
-        status_changed_at=now,
-    )
+    start, until = _validity(lic=lic, valid_from=valid_from, valid_until=valid_until, now=now)
+    new = _next_version(lic=lic, data=clean, valid_from=start, valid_until=until, actor=actor, now=now)
     documents.seal_and_store(session=session, settings=settings, blob_store=blob_store, lic=new)
     lic.status, lic.status_reason, lic.status_changed_at = "superseded", reason, now
     superseded = LicenseEvent(
@@ -163,3 +142,45 @@ def new_version(
             "this license was changed at the same time by someone else; reload and retry", field="identifier"
         ) from exc
     return new
+
+
+def _validity(
+    *, lic: License, valid_from: date | None, valid_until: date | None, now: datetime
+) -> tuple[date, date | None]:
+    """The new version's validity: from today (China time) unless given, for the type's validity unless given."""
+    start = valid_from or service.local_date(now)
+    until = valid_until or service.add_validity(start, lic.license_type.validity)
+    if until is not None and until < start:
+        raise WalletError("valid_until is before valid_from", field="valid_until", code="invalid_validity")
+    return start, until
+
+
+def _next_version(
+    *,
+    lic: License,
+    data: dict[str, Any],
+    valid_from: date,
+    valid_until: date | None,
+    actor: str,
+    now: datetime,
+) -> License:
+    """The license's next version: same type, issuer, serial and holder; new data and validity; valid."""
+    return License(
+        license_type=lic.license_type,
+        issuer=lic.issuer,
+        serial=lic.serial,
+        version=lic.version + 1,
+        previous_id=lic.id,
+        holder_kind=lic.holder_kind,
+        holder_index=lic.holder_index,
+        holder_number_cipher=lic.holder_number_cipher,
+        holder_number_masked=lic.holder_number_masked,
+        holder_name=lic.holder_name,
+        data=data,
+        status="valid",
+        valid_from=valid_from,
+        valid_until=valid_until,
+        issued_at=now,
+        issued_by=actor,
+        status_changed_at=now,
+    )

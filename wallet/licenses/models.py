@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime, utcnow
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
 from wallet.catalog.models import Department, LicenseType
 
 # Stored statuses; "expired" and "not_yet_valid" are derived from the dates (see service.effective_status).

@@ -20,7 +20,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.settings import Settings
 from wallet.errors import InvalidLicenseData, InvalidPresentation
 from wallet.licenses import keys, service
@@ -28,7 +28,10 @@ from wallet.licenses.models import License
 
 TOKEN_TYPE = "onenumber-presentation+jwt"
 DEFAULT_TTL = 300
+MIN_TTL = 10
 MAX_TTL = 3600
+# The lifetimes the holder's pages offer (the hall's 亮证 form); the API takes any within MIN_TTL..MAX_TTL.
+TTL_CHOICES = (60, 300, 900)
 LEEWAY = 30
 # Tokens whose signature this process has checked against the wallet's own keys, with their claims (a QR
 # is often scanned more than once). Only the signature check is skipped for them: expiry and the
@@ -70,7 +73,7 @@ def present(
     unknown = [f for f in fields if f not in lic.data]
     if unknown:
         raise InvalidLicenseData(f"fields not on this license: {unknown}", field="fields", rule="enum")
-    ttl = max(10, min(ttl, MAX_TTL))
+    ttl = max(MIN_TTL, min(ttl, MAX_TTL))
     now = (now or utcnow()).replace(microsecond=0)
     kid, key = keys.active_key(session=session, settings=settings)
     jti = uuid.uuid4().hex
@@ -187,3 +190,8 @@ def qr_png(text: str) -> bytes:
     buf = io.BytesIO()
     qr.make_image().save(buf)
     return buf.getvalue()
+
+
+def offered_ttl(ttl: int) -> int:
+    """The lifetime a holder page asked for when it is one of :data:`TTL_CHOICES`, else the default."""
+    return ttl if ttl in TTL_CHOICES else DEFAULT_TTL

@@ -5,7 +5,9 @@ JSON field schema decoded on every call) and builds an ORM object; on the verifi
 most of the request. The lookup reads only the license row's columns the answer needs (one Core query
 for any number of identifiers, so concurrent API requests share it: :func:`reader_for`). Types and
 departments change rarely, so each process keeps read-only copies of them for ``TTL`` seconds; a change
-made in this process drops its copy at flush. The license row itself is never cached: its status is read
+made in this process drops its copy at flush, and the same mapper events publish it (``NOTIFY`` in the
+changing transaction, :mod:`core.invalidation`) so every other process on PostgreSQL drops its copies as the
+change commits; ``TTL`` stays as the backstop. The license row itself is never cached: its status is read
 anew for every verification.
 """
 
@@ -20,14 +22,27 @@ from sqlalchemy import Connection, Engine, bindparam, event, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core import invalidation
 from core.groupread import GroupRead
-from core.rowcache import RowCache, detached_copy, engine_of
+from core.rowcache import RowCache, TtlMap, detached_copy, engine_of
+from core.runtime import Runtime, Slot
 from wallet.catalog.models import Department, LicenseType
 from wallet.licenses.models import License
 
 TTL = 5.0
+# One topic, one value: a type's copy holds its issuer's, so any change drops every copy; and a transaction
+# that changes many rows (seeding the catalog) sends one notification (PostgreSQL folds identical ones).
+TOPIC = "catalog"
 _T = TypeVar("_T", Department, LicenseType)
-_cache: RowCache[tuple[type, int], Any] = RowCache(TTL)  # (Department | LicenseType, id) -> detached copy
+
+
+def _listen(engine: Engine, table: TtlMap[tuple[type, int], Any]) -> None:
+    """Other processes' catalog changes on ``engine``'s database drop this process's copies at once."""
+    invalidation.subscribe(engine, TOPIC, lambda _value: table.invalidate(), on_reset=table.invalidate)
+
+
+# (Department | LicenseType, id) -> detached copy
+_cache: RowCache[tuple[type, int], Any] = RowCache(TTL, on_engine=_listen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,21 +154,20 @@ def get_for_verification(*, session: Session, identifier: str) -> LicenseFacts |
     return fetch_for_verification(session=session, identifiers=[key]).get(key)
 
 
-def reader_for(app_state: Any) -> GroupRead[str, LicenseFacts]:
-    """The app's shared lookup (created on first use): concurrent requests' identifiers, one query on a
-    pooled connection in autocommit (a read needs no transaction)."""
-    reader: GroupRead[str, LicenseFacts] | None = getattr(app_state, "verification_reader", None)
-    if reader is None:
-        engine: Engine = app_state.engine
+def _make_reader(runtime: Runtime) -> GroupRead[str, LicenseFacts]:
+    engine: Engine = runtime.engine
 
-        def fetch(identifiers: Sequence[str]) -> dict[str, LicenseFacts]:
-            with engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT")
-                return _facts(connection, identifiers, None)
+    def fetch(identifiers: Sequence[str]) -> dict[str, LicenseFacts]:
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            return _facts(connection, identifiers, None)
 
-        reader = GroupRead(fetch)
-        app_state.verification_reader = reader
-    return reader
+    return GroupRead(fetch)
+
+
+READER: Slot[GroupRead[str, LicenseFacts]] = Slot("wallet.verification_reader", _make_reader)
+"""The app's shared lookup (``runtime.get(READER)``, made on first use): concurrent requests' identifiers,
+one query on a pooled connection in autocommit (a read needs no transaction)."""
 
 
 def forget() -> None:
@@ -161,7 +175,8 @@ def forget() -> None:
     _cache.invalidate()
 
 
-def _on_change(_mapper: Any, _connection: Any, _target: Any) -> None:
+def _on_change(_mapper: Any, connection: Any, _target: Any) -> None:
+    invalidation.publish(connection, TOPIC, "*")
     forget()
 
 

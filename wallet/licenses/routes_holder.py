@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from core.db import DbInt
-from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.deps import SessionDep, SettingsDep
+from storage.deps import BlobStoreDep
 from wallet.dependencies import (
-    DELEGATION_GRANT,
     DELEGATION_PRESENT,
     DELEGATION_READ,
     SCOPE_ID_NUMBER,
@@ -18,7 +18,6 @@ from wallet.dependencies import (
     WalletReader,
     WalletSharer,
 )
-from wallet.errors import NotFound
 from wallet.licenses import grants, holder, keys, presentation, sdjwt, service, views
 from wallet.licenses.schemas import (
     AccessOut,
@@ -178,10 +177,7 @@ def list_grants(session: SessionDep, caller: WalletReader) -> list[GrantOut]:
 @router.post("/grants/{grant_id}/withdraw", response_model=GrantOut)
 def withdraw_grant(grant_id: DbInt, session: SessionDep, caller: WalletSharer) -> GrantOut:
     """Withdraw a grant; reads through it stop at once."""
-    grant = grants.get(session=session, grant_id=grant_id)
-    if grant is None or grant.holder_index not in caller.holder_indexes(DELEGATION_GRANT):
-        raise NotFound("no such grant", field="grant_id", code="grant_not_found")
-    return views.grant_out(grants.withdraw(session=session, grant=grant, actor=caller.actor))
+    return views.grant_out(holder.withdraw(session=session, caller=caller, grant_id=grant_id))
 
 
 @router.get("/access-log", response_model=list[AccessOut])

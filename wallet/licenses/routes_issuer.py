@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from core.deps import BlobStoreDep, SessionDep, SettingsDep
+from core.deps import SessionDep, SettingsDep
+from storage.deps import BlobStoreDep
 from wallet.dependencies import CurrentCaller
 from wallet.licenses import access, lifecycle, service, verification, views
 from wallet.licenses.schemas import EventOut, IssueIn, LicenseOut, NewVersionIn, ReasonIn, StatusOut

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core import groupcommit
 from core.deps import SessionDep, SettingsDep
+from core.runtime import runtime_of
 from wallet.dependencies import CurrentCaller, OptionalCaller, get_optional_caller, has_bearer
 from wallet.errors import WalletError
 from wallet.licenses import refs, sdjwt, verification
@@ -32,12 +33,12 @@ async def verify_presentation(body: TokenIn, request: Request) -> Response:
     # The busiest public endpoint runs on the event loop: the token is checked here, the license read by a
     # query shared with concurrent requests and the access-log row written by group commit (both in worker
     # threads, before the answer), and the answer sent as built (response_model documents it).
-    state = request.app.state
+    runtime = runtime_of(request)
     caller = await run_in_threadpool(get_optional_caller, request) if has_bearer(request) else None
     answer = await verification.verify_presentation_shared(
-        sessionmaker=state.sessionmaker,
-        reader=refs.reader_for(state),
-        writer=groupcommit.writer_for(state),
+        sessionmaker=runtime.sessionmaker,
+        reader=runtime.get(refs.READER),
+        writer=runtime.get(groupcommit.WRITER),
         token=body.token,
         caller=caller,
         channel="api",

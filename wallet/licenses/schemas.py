@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from core.inputs import Day, Instant
+from wallet.licenses.presentation import DEFAULT_TTL, MAX_TTL, MIN_TTL
 
 
 class IssueIn(BaseModel):
@@ -112,7 +113,7 @@ class PresentIn(BaseModel):
     """Fields to reveal and how long the presentation lasts."""
 
     fields: list[str] = Field(default_factory=list)
-    ttl_seconds: int = Field(default=300, ge=10, le=3600)
+    ttl_seconds: int = Field(default=DEFAULT_TTL, ge=MIN_TTL, le=MAX_TTL)
 
 
 class PresentationOut(BaseModel):

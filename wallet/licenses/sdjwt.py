@@ -19,8 +19,8 @@ from typing import Any
 from joserfc import jwt
 from sqlalchemy.orm import Session
 
+from core.clock import utcnow
 from core.crypto import decrypt_str
-from core.db import utcnow
 from core.settings import Settings
 from wallet.errors import InvalidLicenseData, InvalidPresentation
 from wallet.licenses import keys, presentation, service, views

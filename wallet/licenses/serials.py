@@ -18,7 +18,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.clock import utcnow
 from wallet.catalog.models import LicenseType
 from wallet.errors import Conflict
 from wallet.licenses.models import LicenseSerial, SerialReservation

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 import identifiers
 from core import worklog
-from core.clock import CHINA_TZ, local_date
+from core.clock import CHINA_TZ, local_date, utcnow
 from core.crypto import encrypt_str, holder_index
-from core.db import utcnow
 from core.settings import Settings
 from identifiers.exceptions import IdentifierError
 from wallet.catalog import fieldschema
@@ -243,7 +242,7 @@ def issue(
         raise WalletError("holder_name is required", field="holder_name", code="invalid_holder_name")
     clean = fieldschema.validate(license_type.field_schema, data)
     start, until = _validity(license_type, valid_from=valid_from, valid_until=valid_until, now=now)
-    hid = holder_index(number, master_key=settings.secret_key)
+    hid = holder_index(license_type.holder_kind, number, master_key=settings.secret_key)
     req_hash = issue_request_hash(
         type_code=license_type.type_code, hid=hid, holder_name=holder_name.strip(), data=clean,
         valid_from=start, valid_until=until,

@@ -10,10 +10,11 @@ from anyio import to_thread
 from sqlalchemy.orm import Session
 
 import signing
+from core.clock import utcnow
 from core.crypto import holder_index
-from core.db import utcnow
 from core.groupcommit import GroupCommit
 from core.groupread import GroupRead
+from core.metrics import VERIFICATIONS
 from core.settings import Settings
 from wallet.dependencies import Caller
 from wallet.errors import Forbidden, InvalidPresentation, LicenseNotFound
@@ -41,13 +42,20 @@ def verify_presentation(
 ) -> VerificationOut:
     """Check a presentation token (signature, age) and the license's current status; log the check."""
     now = now or utcnow()
-    claims, age = presentation.decode(session=session, token=token, now=now)
+    try:
+        claims, age = presentation.decode(session=session, token=token, now=now)
+    except InvalidPresentation:
+        VERIFICATIONS.labels("presentation", "invalid").inc()
+        raise
     lic = refs.get_for_verification(session=session, identifier=str(claims.get("license", "")))
     if lic is None:
+        VERIFICATIONS.labels("presentation", "not_registered").inc()
         raise InvalidPresentation("the presented license is not in the registry")
     grants.add_entry(session, _check_entry(lic, caller=caller, channel=channel, now=now))
     session.commit()
-    return VerificationOut.model_validate(views.verification_body(lic, claims=claims, age=age, now=now))
+    body = views.verification_body(lic, claims=claims, age=age, now=now)
+    VERIFICATIONS.labels("presentation", body["status"]).inc()
+    return VerificationOut.model_validate(body)
 
 
 async def verify_presentation_shared(
@@ -67,20 +75,27 @@ async def verify_presentation_shared(
     """
     now = now or utcnow()
     try:
-        claims, age = presentation.decode_with_loaded_keys(token=token, now=now)
-    except presentation.UnknownKey:  # first token under this key in this process: load it
+        try:
+            claims, age = presentation.decode_with_loaded_keys(token=token, now=now)
+        except presentation.UnknownKey:  # first token under this key in this process: load it
 
-        def decode() -> tuple[dict[str, Any], int]:
-            with sessionmaker() as session:
-                return presentation.decode(session=session, token=token, now=now)
+            def decode() -> tuple[dict[str, Any], int]:
+                with sessionmaker() as session:
+                    return presentation.decode(session=session, token=token, now=now)
 
-        claims, age = await to_thread.run_sync(decode)
+            claims, age = await to_thread.run_sync(decode)
+    except InvalidPresentation:
+        VERIFICATIONS.labels("presentation", "invalid").inc()
+        raise
     lic = await reader.get(refs.normalise(str(claims.get("license", ""))))
     if lic is None:
+        VERIFICATIONS.labels("presentation", "not_registered").inc()
         raise InvalidPresentation("the presented license is not in the registry")
     entry = _check_entry(lic, caller=caller, channel=channel, now=now)
     await writer.write([entry])
-    return views.verification_body(lic, claims=claims, age=age, now=now)
+    body = views.verification_body(lic, claims=claims, age=age, now=now)
+    VERIFICATIONS.labels("presentation", body["status"]).inc()
+    return body
 
 
 def _check_entry(
@@ -114,7 +129,7 @@ def read_as_department(
         raise LicenseNotFound()
     if (
         holder_number is not None
-        and holder_index(holder_number, master_key=settings.secret_key) != lic.holder_index
+        and holder_index(lic.holder_kind, holder_number, master_key=settings.secret_key) != lic.holder_index
     ):
         raise LicenseNotFound("no such license for this holder number")
     as_issuer = access.reads_as_issuer(caller, lic)
@@ -177,6 +192,7 @@ def verify_pdf(
         if verdict != "valid":
             reasons_zh.append(f"证照当前状态：{verdict}")
             reasons_en.append(f"the license is now {verdict}")
+    VERIFICATIONS.labels("pdf", verdict).inc()
     if lic is not None:
         accessor, label = grants.accessor_of(caller)
         grants.add_entry(

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import identifiers
+from core.clock import utcnow
 from core.crypto import decrypt_str
-from core.db import utcnow
 from core.settings import Settings
 from wallet.catalog import fieldschema
 from wallet.licenses import service

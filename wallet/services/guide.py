@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.web.i18n import EN, ZH
 from wallet.catalog import service as catalog_service
 from wallet.services.models import ServiceItem, ServiceRequirement
 
@@ -30,7 +31,7 @@ def _requirement_guide(session: Session, r: ServiceRequirement, lang: str) -> di
     out: dict[str, Any] = {
         "key": r.key,
         "kind": r.kind,
-        "name": r.name_en or r.name if lang == "en" else r.name,
+        "name": r.name_en or r.name if lang == EN else r.name,
         "description": r.description,
     }
     if r.kind == "license_type" and r.license_type_code:
@@ -55,7 +56,7 @@ def _requirement_guide(session: Session, r: ServiceRequirement, lang: str) -> di
     return out
 
 
-def guide(*, session: Session, item: ServiceItem, base_url: str = "", lang: str = "zh") -> dict[str, Any]:
+def guide(*, session: Session, item: ServiceItem, base_url: str = "", lang: str = ZH) -> dict[str, Any]:
     """The service guide (服务指南) of an item as plain data (JSON, page and QR share it)."""
     departments = []
     for code in item.department_codes:

@@ -1,15 +1,15 @@
-"""Service catalog HTTP API: guides (public: JSON, page, QR), items and calendar (write: role ``admin``)."""
+"""Service catalog HTTP API: guides (public JSON; the page and its QR code are channels/guide.py), items and
+calendar (write: role ``admin``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, Response
 
 from core.deps import SessionDep, SettingsDep
 from core.inputs import Day
+from core.web.i18n import ZH
 from wallet.dependencies import AdminCaller
-from wallet.licenses import presentation
-from wallet.services import calendar, guide, pages, service
+from wallet.services import calendar, guide, service
 from wallet.services.schemas import (
     CalendarDayIn,
     CalendarDayOut,
@@ -36,26 +36,20 @@ def _summary(item: service.ServiceItem) -> ServiceItemSummary:
 
 
 @router.get("/api/services", response_model=list[ServiceItemSummary])
-def list_items(
-    session: SessionDep, category: str | None = None, department: str | None = None
-) -> list[ServiceItemSummary]:
+def list_items(session: SessionDep, category: str | None = None, department: str | None = None) -> list[ServiceItemSummary]:
     """The service item catalog (事项目录)."""
-    return [
-        _summary(i) for i in service.list_items(session=session, category=category, department=department)
-    ]
+    return [_summary(i) for i in service.list_items(session=session, category=category, department=department)]
 
 
 @router.get("/api/services/{code}", response_model=GuideOut)
-def get_guide(code: str, session: SessionDep, settings: SettingsDep, lang: str = "zh") -> GuideOut:
+def get_guide(code: str, session: SessionDep, settings: SettingsDep, lang: str = ZH) -> GuideOut:
     """The service guide (服务指南) of one item."""
     item = service.require_item(session=session, code=code)
     return GuideOut(**guide.guide(session=session, item=item, base_url=settings.issuer, lang=lang))
 
 
 @router.post("/api/services", response_model=GuideOut, status_code=201)
-def create_item(
-    body: ServiceItemIn, session: SessionDep, settings: SettingsDep, caller: AdminCaller
-) -> GuideOut:
+def create_item(body: ServiceItemIn, session: SessionDep, settings: SettingsDep, caller: AdminCaller) -> GuideOut:
     """Add a service item (admin); vague requirements are refused."""
     item = service.create_item(session=session, spec=body, actor=caller.actor)
     session.commit()
@@ -63,37 +57,15 @@ def create_item(
 
 
 @router.put("/api/services/{code}", response_model=GuideOut)
-def update_item(
-    code: str, body: ServiceItemIn, session: SessionDep, settings: SettingsDep, caller: AdminCaller
-) -> GuideOut:
+def update_item(code: str, body: ServiceItemIn, session: SessionDep, settings: SettingsDep, caller: AdminCaller) -> GuideOut:
     """Replace a service item's definition (admin)."""
     item = service.update_item(session=session, code=code, spec=body, actor=caller.actor)
     session.commit()
     return GuideOut(**guide.guide(session=session, item=item, base_url=settings.issuer))
 
 
-@router.get("/services/{code}", response_class=HTMLResponse)
-def guide_page(code: str, session: SessionDep, settings: SettingsDep, lang: str = "zh") -> HTMLResponse:
-    """The service guide as a page (zh-CN; ``?lang=en`` for English)."""
-    item = service.require_item(session=session, code=code)
-    data = guide.guide(session=session, item=item, base_url=settings.issuer, lang=lang)
-    return HTMLResponse(pages.render_guide(data, lang=lang))
-
-
-@router.get("/services/{code}/qr.png")
-def guide_qr(code: str, session: SessionDep, settings: SettingsDep) -> Response:
-    """A QR code that opens the guide page on a phone (微信二维码告知)."""
-    item = service.require_item(session=session, code=code)
-    url = f"{settings.issuer.rstrip('/')}/services/{item.code}"
-    return Response(
-        presentation.qr_png(url), media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
-    )
-
-
 @router.get("/api/calendar", response_model=list[CalendarDayOut])
-def list_calendar(
-    session: SessionDep, year: int | None = Query(None, ge=1, le=9999)
-) -> list[CalendarDayOut]:
+def list_calendar(session: SessionDep, year: int | None = Query(None, ge=1, le=9999)) -> list[CalendarDayOut]:
     """Holidays and adjusted working weekends."""
     return [
         CalendarDayOut(day=r.day, kind=r.kind, name=r.name)  # type: ignore[arg-type]
@@ -110,10 +82,6 @@ def set_calendar_day(body: CalendarDayIn, session: SessionDep, caller: AdminCall
 
 
 @router.get("/api/calendar/add", response_model=WorkingDaysOut)
-def add_days(
-    session: SessionDep, start: Day, days: int = Query(ge=0, le=calendar.MAX_DAYS)
-) -> WorkingDaysOut:
+def add_days(session: SessionDep, start: Day, days: int = Query(ge=0, le=calendar.MAX_DAYS)) -> WorkingDaysOut:
     """The date ``days`` working days after ``start``."""
-    return WorkingDaysOut(
-        start=start, days=days, end=calendar.add_working_days(session=session, start=start, days=days)
-    )
+    return WorkingDaysOut(start=start, days=days, end=calendar.add_working_days(session=session, start=start, days=days))

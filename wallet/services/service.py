@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import worklog
-from core.db import utcnow
+from core.clock import utcnow
 from wallet.services.exceptions import DuplicateServiceItem, InvalidServiceItem, UnknownServiceItem
 from wallet.services.guide import guide as guide  # re-exported: the hall publishes it from here
 from wallet.services.models import ServiceItem, ServiceRequirement

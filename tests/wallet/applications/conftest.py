@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.crypto import holder_index
+from core.runtime import runtime_of
 from core.settings import Settings, get_settings
 from core.worklog.models import WorkLogEntry
+from storage.deps import BLOB_STORE
 from wallet.applications import seed as demo
 from wallet.catalog import service as catalog_service
 from wallet.licenses import service as license_service
@@ -90,7 +92,7 @@ def signing_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 @dataclass
 class Clock:
-    """A clock the app reads through ``app.state.clock``; tests move it."""
+    """A clock the app reads through ``runtime_of(app).clock``; tests move it."""
 
     now: datetime = MONDAY
 
@@ -110,9 +112,9 @@ class World:
     types: dict[str, str]
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def hid(self, number: str) -> str:
-        """Holder index of a number under the test master key."""
-        return holder_index(number, master_key=self.settings.secret_key)
+    def hid(self, number: str, kind: str = "person") -> str:
+        """Holder index of a person's (or ``kind``'s) number under the test master key."""
+        return holder_index(kind, number, master_key=self.settings.secret_key)
 
     def token(
         self,
@@ -145,7 +147,7 @@ class World:
                 "name": ORG[1],
                 "role": act_role,
                 "scopes": list(scopes),
-                "hid": self.hid(act_for),
+                "hid": self.hid(act_for, "organization"),
             }
         tok = secrets.token_urlsafe(16)
         self.tokens[tok] = claims
@@ -197,7 +199,7 @@ def world(app: FastAPI, settings: Settings, session: Session) -> Iterator[World]
         app.include_router(services_router)
         app.include_router(applications_router)
     clock = Clock()
-    app.state.clock = clock
+    runtime_of(app).clock = clock
     for code, name in DEPARTMENTS:
         catalog_service.create_department(session=session, credit_code=code, name=name)
     types = {}
@@ -221,7 +223,7 @@ def world(app: FastAPI, settings: Settings, session: Session) -> Iterator[World]
         w = World(
             settings=settings,
             session=session,
-            blob_store=app.state.blob_store,
+            blob_store=runtime_of(app).get(BLOB_STORE),
             client=client,
             clock=clock,
             types=types,
@@ -234,5 +236,5 @@ def world(app: FastAPI, settings: Settings, session: Session) -> Iterator[World]
                 raise IdpError("unknown token")
             return w.tokens[token]
 
-        app.state.token_verifier = verify
+        runtime_of(app).token_verifier = verify
         yield w

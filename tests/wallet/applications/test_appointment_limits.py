@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core.db import make_sessionmaker
+from core.runtime import runtime_of
 from core.worklog.models import WorkLogEntry
 from wallet.applications import appointments
 from wallet.applications import seed as demo
@@ -92,7 +93,7 @@ def test_daily_cap_per_person_counts_cancelled_bookings(world: World) -> None:
 
 
 def test_the_daily_cap_is_a_setting(world: World) -> None:
-    world.client.app.state.settings = world.settings.model_copy(update={"appointment_daily_limit": 1})
+    runtime_of(world.client.app).settings = world.settings.model_copy(update={"appointment_daily_limit": 1})
     slots = _slots(world, 2, capacity=2)
     assert _book(world, ZHANG, slots[0]).status_code == 201
     assert _book(world, ZHANG, slots[1], item=demo.BIRTH_REGISTRATION).json()["error"] == "appointment_daily_limit"

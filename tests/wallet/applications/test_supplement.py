@@ -100,7 +100,7 @@ def test_supplement_then_approval_delivers_sealed_result_and_license(world: Worl
     report = signing.verify_pdf_sync(session=world.session, pdf=pdf.content)
     assert report.valid, report
 
-    wallet = license_service.list_for_holders(session=world.session, holder_indexes={world.hid(ORG[0])})
+    wallet = license_service.list_for_holders(session=world.session, holder_indexes={world.hid(ORG[0], "organization")})
     permit = next(lic for lic in wallet if lic.identifier == identifier)
     assert permit.license_type.type_code == world.types["food_permit"]
     assert permit.data["premises"] == "人民路 1 号"

@@ -9,10 +9,12 @@ from joserfc.jwk import ECKey
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from core.runtime import runtime_of
 from core.worklog.models import WorkLogEntry
 from identifiers import license_id
 from identifiers.exceptions import IdentifierError
 from storage import S3BlobStore, collect_garbage
+from storage.deps import BLOB_STORE
 from wallet.licenses import service as license_service
 from wallet.licenses.models import LicenseEvent
 
@@ -164,9 +166,9 @@ def test_anonymous_cannot_issue(client, kit, catalog) -> None:
 
 def test_storage_down_gives_503_and_no_row(app, client, session, local_store, kit, catalog) -> None:
     # A real S3 client aimed at a port where nothing listens: the store is down.
-    app.state.blob_store = S3BlobStore(
+    runtime_of(app).put(BLOB_STORE, S3BlobStore(
         endpoint="127.0.0.1:9", bucket="licenses", access_key="a", secret_key="b", secure=False
-    )
+    ))
     before = kit.counts(session, local_store)
     resp = client.post(
         "/api/licenses", json=_issue_body(kit), headers=kit.bearer(kit.department(kit.demo.APPROVAL))

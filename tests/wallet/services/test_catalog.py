@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.runtime import runtime_of
 from core.worklog.models import WorkLogEntry
 from wallet.catalog import service as catalog_service
 from wallet.services.models import ServiceItem, ServiceRequirement
@@ -30,7 +31,7 @@ def api(app: FastAPI, session: Session) -> TestClient:
         "admin": {"sub": "a", "aud": "onenumber", "party_type": "person", "name": "王五", "hid": "h1", "roles": ["admin"]},
         "citizen": {"sub": "c", "aud": "onenumber", "party_type": "person", "name": "李四", "hid": "h2", "roles": []},
     }
-    app.state.token_verifier = lambda token: claims[token]
+    runtime_of(app).token_verifier = lambda token: claims[token]
     return TestClient(app)
 
 
@@ -139,6 +140,22 @@ def test_only_admins_write_and_unknown_item(api: TestClient, session: Session) -
     missing = api.get("/api/services/NOPE-0001")
     assert missing.status_code == 404 and missing.json()["error"] == "unknown_service_item"
     assert api.get("/services/NOPE-0001/qr.png").status_code == 404
+
+
+def test_guide_page_is_a_channel_page(api: TestClient, session: Session) -> None:
+    """The page renders with the channels' page kit: their CSP (no inline style), the old ``?lang=zh``
+    still reads as zh-CN, the switch link keeps the path, a missing item is a human page."""
+    assert api.post("/api/services", json=ITEM, headers=ADMIN).status_code == 201
+    page = api.get("/services/XZSP-GG-0009", params={"lang": "zh"})
+    assert page.status_code == 200 and 'lang="zh-CN"' in page.text and "申请材料" in page.text
+    assert "style-src 'self';" in page.headers["content-security-policy"] and "<style" not in page.text
+    assert 'href="/services/XZSP-GG-0009?lang=en"' in page.text and "告知承诺事后核查" in page.text
+    assert api.get("/web/static/guide.css").status_code == 200
+    english = api.get("/services/XZSP-GG-0009", params={"lang": "en"})
+    assert 'lang="en"' in english.text and 'href="/services/XZSP-GG-0009?lang=zh-CN"' in english.text
+    assert "e-license" not in english.text and "upload once, reused" in english.text
+    missing = api.get("/services/NOPE-0001")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
 
 
 def test_update_keeps_code_and_marks_removed_requirements(api: TestClient, session: Session) -> None:

@@ -1,25 +1,10 @@
-"""Rendering of the 实名认证 pages: this package's templates over idp's own (base.html), its own texts."""
+"""Texts of the 实名认证 pages, zh-CN first, English second: part of the idp pages' catalog (idp/web/pages.py
+adds them to idp/i18n.py's), so the templates in ``templates/`` render with the idp's page kit.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
-
-from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-
-from idp.i18n import translator
-from idp.web.pages import csrf_token, finish, lang_of
-
-_HERE = Path(__file__).resolve().parent
-TEMPLATES = Environment(
-    loader=ChoiceLoader([FileSystemLoader(_HERE / "templates"), FileSystemLoader(_HERE.parent / "templates")]),
-    autoescape=select_autoescape(["html"]),
-)
-
-TEXTS: dict[str, dict[str, str]] = {
+MESSAGES: dict[str, dict[str, str]] = {
     "proofing_title": {"zh-CN": "实名认证", "en": "Real-name verification"},
     "level": {"zh-CN": "认证等级", "en": "Assurance level"},
     "level_low": {"zh-CN": "低（自述身份，未实名认证）", "en": "low (self-asserted, not verified)"},
@@ -28,7 +13,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "intro": {
         "zh-CN": "我们将通过权威身份认证服务核验您的姓名、身份证号码和本人手机号码，并向该手机发送短信验证码。",
         "en": "We check your name, ID number and your own phone number with the trusted identity service, "
-              "which sends a text message code to that phone.",
+        "which sends a text message code to that phone.",
     },
     "not_configured": {
         "zh-CN": "本平台尚未配置实名认证服务，暂时无法进行实名认证；您的账户保持“低”等级。",
@@ -56,8 +41,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "no_match": {
         "zh-CN": "实名认证未通过：姓名、身份证号码与手机号码不一致，或验证码错误。认证等级未改变。",
-        "en": "Verification failed: name, ID number and phone do not match, or the code was wrong. "
-              "Your level is unchanged.",
+        "en": "Verification failed: name, ID number and phone do not match, or the code was wrong. Your level is unchanged.",
     },
     "refused": {
         "zh-CN": "认证服务的应答未通过签名校验，已拒绝；认证等级未改变。",
@@ -74,35 +58,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "registered_low": {
         "zh-CN": "注册成功。您的账户目前为“低”等级（自述身份），查看电子证照等服务需先完成实名认证。",
         "en": "Your account is ready. It is at level low (self-asserted); licenses and other services need "
-              "real-name verification first.",
+        "real-name verification first.",
     },
     "start_proofing": {"zh-CN": "登录并进行实名认证", "en": "Sign in and verify your identity"},
     "to_login": {"zh-CN": "登录", "en": "Sign in"},
     "to_account": {"zh-CN": "返回我的账户", "en": "Back to my account"},
 }
-
-
-def texts(lang: str) -> Any:
-    """``t(key, **values)``: this package's texts first, idp's otherwise."""
-    fallback = translator(lang)
-
-    def t(key: str, **values: str) -> str:
-        entry = TEXTS.get(key)
-        if entry is None:
-            return fallback(key, **values)
-        text = entry.get(lang) or entry["zh-CN"]
-        return text.format(**values) if values else text
-
-    return t
-
-
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
-    """A page of this package in the request's language (CSRF token as ``csrf``)."""
-    lang = lang_of(request)
-    other = "zh-CN" if lang == "en" else "en"
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)]
-    html = TEMPLATES.get_template(template).render(
-        t=texts(lang), lang=lang, csrf=csrf_token(request), other_lang=other,
-        switch_url=f"{request.url.path}?{urlencode(params)}", **context,
-    )
-    return finish(HTMLResponse(html, status_code=status_code), request)

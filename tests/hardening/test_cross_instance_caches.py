@@ -1,0 +1,290 @@
+"""Two instances on one PostgreSQL database (issue 16, item 10): a client, catalog or signing-key change made
+elsewhere drops B's per-process copy at once — through ``NOTIFY`` in the changing transaction, not after B's
+reload.
+
+Each round first lets B's copy expire and makes B load it anew (so it would stay fresh for the cache's whole
+TTL), then changes the row and asks B again well inside that TTL: only the notification can tell B in time,
+and the test checks that the TTL had not run out. The license type is changed on A's admin page; clients and
+keys have no such page (operators use ``onenumber clients …`` / ``keys rotate``, whose start-up alone may
+outlast the TTL on a busy host), so the test process changes them with the same service functions, as a third
+instance would. B listens on its own ``ONENUMBER_LISTEN_URL``, given as a file (``ONENUMBER_LISTEN_URL_FILE``,
+as compose gives the direct URL beside PgBouncer). Runs in the PostgreSQL suite.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from core.db import make_engine, make_sessionmaker, session_scope
+from core.settings import Settings
+from idp.keys import service as key_service
+from idp.oauth import clients
+from idp.oauth.clients import CACHE_TTL as CLIENT_TTL
+from tests.helpers.idp_helpers import csrf_of, hidden
+from tests.helpers.ops_helpers import Instance, drop_database, free_port, marriage_of, new_database, person_token, stop
+from wallet.licenses.refs import TTL as CATALOG_TTL
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not os.environ.get("ONENUMBER_TEST_DATABASE_URL"),
+        reason="LISTEN/NOTIFY is PostgreSQL's: this runs in the PostgreSQL suite",
+    ),
+]
+MASTER_KEY = "cross-instance-master-key-0123456789abc"
+CLIENT = ("cross-check", "cross-check-secret-0123456789")
+LISTENER = "onenumber-b-listen"  # the application_name of B's LISTEN connection (its listen URL)
+ADMIN = ("440882198503293017", "Wangwu-2026")  # 王五 holds the admin role in the demo data (idp/seed.py)
+
+
+@dataclass
+class Pair:
+    a: Instance
+    b: Instance
+
+
+def _pair(tmp_path: Path, *, seed: bool) -> Iterator[Pair]:
+    url = new_database(tmp_path)
+    a = Instance(database_url=url, blob_dir=tmp_path / "blobs", secret_key=MASTER_KEY, port=free_port())
+    b = Instance(database_url=url, blob_dir=tmp_path / "blobs", secret_key=MASTER_KEY)
+    servers = []
+    try:
+        a.cli("db", "upgrade")
+        if seed:
+            a.cli("seed")  # with A's issuer: the hall's redirect URI is A's
+        a.cli(
+            "clients",
+            "add",
+            CLIENT[0],
+            "--kind",
+            "department",
+            "--grant-types",
+            "client_credentials",
+            "--scopes",
+            "license:verify",
+            "--secret",
+            CLIENT[1],
+            "--department-code",
+            "11110000000245016J",
+        )
+        servers.append(a.serve(tmp_path / "a.log", ready_timeout=120, ONENUMBER_WORKLOG_SEAL_INTERVAL="0"))
+        listen_url = tmp_path / "listen_url"
+        listen_url.write_text(f"{url}?application_name={LISTENER}\n")
+        # one platform: both instances are the same issuer (behind a balancer they share one URL)
+        servers.append(
+            b.serve(
+                tmp_path / "b.log",
+                ready_timeout=120,
+                ONENUMBER_WORKLOG_SEAL_INTERVAL="0",
+                ONENUMBER_ISSUER=a.url,
+                ONENUMBER_LISTEN_URL_FILE=str(listen_url),
+            )
+        )
+        yield Pair(a, b)
+    finally:
+        for server in servers:
+            stop(server)
+        drop_database(url)
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[Pair]:
+    yield from _pair(tmp_path, seed=False)
+
+
+@pytest.fixture
+def seeded_pair(tmp_path: Path) -> Iterator[Pair]:
+    yield from _pair(tmp_path, seed=True)
+
+
+def _grant(base: str, secret: str = CLIENT[1]) -> httpx.Response:
+    return httpx.post(
+        base + "/token",
+        data={"grant_type": "client_credentials", "client_id": CLIENT[0], "client_secret": secret, "scope": "license:verify"},
+    )
+
+
+def _fresh_load_at(base: str, ttl: float, ask: Callable[[], object]) -> float:
+    """Let ``base``'s copy expire, then make it load anew with ``ask()``; the time of that load."""
+    time.sleep(ttl + 0.2)
+    loaded_at = time.monotonic()
+    ask()
+    return loaded_at
+
+
+def _listening(engine: Engine) -> bool:
+    """True once B's LISTEN connection, made on its listen URL (named by its application_name), listens."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name AND query LIKE 'LISTEN %'"),
+                {"name": LISTENER},
+            ).scalar_one()
+        if found:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_rotated_secret_and_a_disabled_client_are_refused_at_b_at_once(pair: Pair) -> None:
+    a, b = pair.a.url, pair.b.url
+    assert _grant(b).status_code == 200  # B caches the client and listens
+    assert _grant(a).status_code == 200
+    settings = Settings(database_url=pair.a.database_url, secret_key=MASTER_KEY)
+    engine = make_engine(settings.database_url)
+    assert _listening(engine), "B does not listen on its ONENUMBER_LISTEN_URL"
+    sessions = make_sessionmaker(engine)
+
+    loaded_at = _fresh_load_at(b, CLIENT_TTL, lambda: _grant(b).raise_for_status())
+    with session_scope(sessions) as session:
+        new_secret = clients.rotate_secret(session=session, settings=settings, client_id=CLIENT[0])
+    refused = _grant(b)
+    assert time.monotonic() - loaded_at < CLIENT_TTL - 0.5, "too slow to tell NOTIFY from B's reload"
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client", refused.text
+    assert _grant(a).status_code == 401
+    assert _grant(b, new_secret).status_code == 200
+
+    loaded_at = _fresh_load_at(b, CLIENT_TTL, lambda: _grant(b, new_secret).raise_for_status())
+    with session_scope(sessions) as session:
+        clients.disable(session=session, client_id=CLIENT[0])
+    refused = _grant(b, new_secret)
+    assert time.monotonic() - loaded_at < CLIENT_TTL - 0.5, "too slow to tell NOTIFY from B's reload"
+    assert refused.status_code in (400, 401) and refused.json()["error"] in ("invalid_client", "unauthorized_client")
+    assert _grant(a, new_secret).status_code in (400, 401)
+    engine.dispose()
+
+
+def _kid(token: str) -> str:
+    header = token.split(".", 1)[0]
+    return str(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"])
+
+
+def test_a_signing_key_rotated_elsewhere_is_used_and_published_by_b_at_once(pair: Pair) -> None:
+    b = pair.b.url
+    old_kid = _kid(_grant(b).json()["access_token"])  # B's key ring knows the active key (for 30 s)
+    assert old_kid in {k["kid"] for k in httpx.get(b + "/jwks.json").json()["keys"]}
+    settings = Settings(database_url=pair.a.database_url, secret_key=MASTER_KEY)
+    engine = make_engine(settings.database_url)
+    with session_scope(make_sessionmaker(engine)) as session:  # what `onenumber keys rotate` does
+        new_kid = key_service.rotate(session=session, settings=settings, alg="ES256").kid
+    engine.dispose()
+    assert _kid(_grant(b).json()["access_token"]) == new_kid
+    published = {k["kid"] for k in httpx.get(b + "/jwks.json").json()["keys"]}
+    assert {old_kid, new_kid} <= published  # the old key verifies what it signed until it retires
+
+
+class _Form(HTMLParser):
+    """The named controls of the form with id ``form_id``, with the values the page shows."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.values: dict[str, str] = {}
+        self._open: str | None = None  # the textarea or select being read
+        self._inside = False
+        self._done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("id") == self.form_id:
+            self._inside = True
+        if self._done or not self._inside:
+            return
+        if tag in ("input", "textarea", "select") and "name" in a:
+            self.values.setdefault(a["name"], a.get("value", ""))
+            self._open = a["name"] if tag in ("textarea", "select") else None
+        elif tag == "option" and self._open and ("selected" in a or not self.values[self._open]):
+            self.values[self._open] = a.get("value", "")
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None and self._inside and not self._done and self.lasttag == "textarea":
+            self.values[self._open] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("textarea", "select"):
+            self._open = None
+        elif tag == "form" and self._inside:
+            self._done = True
+
+
+def _admin_browser(base: str, page: str) -> tuple[httpx.Client, str]:
+    """A browser signed in to A's hall as the demo administrator, and the HTML of ``page``."""
+    browser = httpx.Client(base_url=base, timeout=30)
+    response = browser.get("/hall/login?next=" + page, follow_redirects=False)
+    for _ in range(15):
+        if response.status_code in (302, 303):
+            response = browser.get(urljoin(str(response.url), response.headers["location"]), follow_redirects=False)
+            continue
+        assert response.status_code == 200, response.text[:800]
+        html = response.text
+        if 'action="/login"' in html:
+            response = browser.post(
+                "/login",
+                data={"csrf": csrf_of(html), "number": ADMIN[0], "password": ADMIN[1], "next": hidden(html, "next")},
+                follow_redirects=False,
+            )
+        elif 'action="/login/select"' in html:
+            response = browser.post(
+                "/login/select",
+                data={"csrf": csrf_of(html), "delegation": "", "next": hidden(html, "next")},
+                follow_redirects=False,
+            )
+        elif 'action="/consent"' in html:
+            response = browser.post(
+                "/consent",
+                data={"csrf": csrf_of(html), "decision": "allow", "next": hidden(html, "next")},
+                follow_redirects=False,
+            )
+        else:
+            assert response.url.path == page, response.url
+            return browser, html
+    raise AssertionError("the hall login did not end on " + page)
+
+
+def _verify_type_name(base: str, token: str) -> str:
+    response = httpx.post(base + "/api/verify/presentation", json={"token": token}, timeout=30)
+    assert response.status_code == 200, response.text
+    return str(response.json()["license_type"]["name"])
+
+
+def test_a_license_type_changed_at_a_is_seen_at_b_at_once(seeded_pair: Pair) -> None:
+    a, b = seeded_pair.a.url, seeded_pair.b.url
+    holder = person_token(a)
+    identifier = marriage_of(a, holder)
+    presented = httpx.post(
+        f"{a}/api/wallet/licenses/{identifier}/present", json={}, headers={"Authorization": f"Bearer {holder}"}, timeout=30
+    )
+    assert presented.status_code == 201, presented.text
+    token = presented.json()["token"]
+    verified = httpx.post(b + "/api/verify/presentation", json={"token": token}, timeout=30).json()
+    type_code, old_name = verified["license_type"]["code"], verified["license_type"]["name"]
+    admin, html = _admin_browser(a, f"/admin/types/{type_code}")
+    try:
+        for round_no in range(2):
+            form = _Form("type-form")
+            form.feed(html)
+            assert form.values["type_code"] == type_code and form.values["editing"] == "1", form.values
+            new_name = f"{old_name}（第{round_no + 1}版）"
+            loaded_at = _fresh_load_at(b, CATALOG_TTL, lambda: _verify_type_name(b, token))
+            saved = admin.post("/admin/types", data={**form.values, "name": new_name}, follow_redirects=False)
+            assert saved.status_code in (302, 303), saved.text[:800]
+            seen = _verify_type_name(b, token)
+            assert time.monotonic() - loaded_at < CATALOG_TTL - 0.5, "too slow to tell NOTIFY from B's reload"
+            assert seen == new_name, f"round {round_no}: B still shows {seen!r}"
+            assert _verify_type_name(a, token) == new_name
+            html = admin.get(f"/admin/types/{type_code}").text
+    finally:
+        admin.close()
