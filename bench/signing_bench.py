@@ -18,6 +18,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from core.settings import get_settings
+
 
 def _setup(db_url: str) -> None:
     os.environ["ONENUMBER_DATABASE_URL"] = db_url
@@ -44,9 +46,10 @@ async def _seal_loop(session, pdf: bytes, n: int) -> float:  # type: ignore[no-u
     from signing import seal_pdf
     from signing.service import DEMO_DEPARTMENT_CODE, DEMO_DEPARTMENT_NAME
 
+    settings = get_settings()
     start = time.perf_counter()
     for _ in range(n):
-        await seal_pdf(session=session, pdf=pdf, department_name=DEMO_DEPARTMENT_NAME,
+        await seal_pdf(session=session, settings=settings, pdf=pdf, department_name=DEMO_DEPARTMENT_NAME,
                        department_code=DEMO_DEPARTMENT_CODE)
     return n / (time.perf_counter() - start)
 
@@ -63,11 +66,12 @@ async def _bare_loop(session, pdf: bytes, n: int) -> float:  # type: ignore[no-u
     from signing.keys.software import load_key
     from signing.service import DEMO_DEPARTMENT_CODE, DEMO_DEPARTMENT_NAME
 
-    row = pki.current_seal(session=session, department_name=DEMO_DEPARTMENT_NAME,
+    settings = get_settings()
+    row = pki.current_seal(session=session, settings=settings, department_name=DEMO_DEPARTMENT_NAME,
                            department_code=DEMO_DEPARTMENT_CODE)
     from cryptography.hazmat.primitives import serialization
 
-    pem = load_key(row.key_cipher or "").private_bytes(
+    pem = load_key(row.key_cipher or "", master_key=settings.secret_key).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     chain = [pki.asn1_cert(c) for c in pki.chain(session=session, row=row)]
@@ -75,7 +79,7 @@ async def _bare_loop(session, pdf: bytes, n: int) -> float:  # type: ignore[no-u
         signing_cert=pki.asn1_cert(row), signing_key=load_private_key_from_pemder_data(pem, None),
         cert_registry=SimpleCertificateStore.from_certs(chain),
     )
-    stamper = tsa.timestamper(session=session)
+    stamper = tsa.timestamper(session=session, settings=settings)
     meta = signers.PdfSignatureMetadata(
         field_name="seal", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256", certify=True,
         docmdp_permissions=MDPPerm.NO_CHANGES,
@@ -125,13 +129,13 @@ def main() -> int:
 
     Base.metadata.create_all(make_engine(db_url))
     session = _session(db_url)
-    sealed = asyncio.run(sign_demo(session=session, approver_name=None))
+    sealed = asyncio.run(sign_demo(session=session, settings=get_settings(), approver_name=None))
     session.commit()
     spec = demo_spec()
     render_pdf(spec)
     render_ms = _median_ms(lambda: render_pdf(spec), args.docs)
-    verify_pdf_sync(session=session, pdf=sealed)
-    verify_ms = _median_ms(lambda: verify_pdf_sync(session=session, pdf=sealed), args.docs)
+    verify_pdf_sync(session=session, settings=get_settings(), pdf=sealed)
+    verify_ms = _median_ms(lambda: verify_pdf_sync(session=session, settings=get_settings(), pdf=sealed), args.docs)
     print("| measure | 1 process | 2 processes |" if 2 in args.processes else "| measure | 1 process |")
     print("|---|---|---|")
     print(f"| render median (ms) | {render_ms:.1f} | |")

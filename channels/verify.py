@@ -100,7 +100,7 @@ def verify_pdf(
     if len(data) > settings.upload_limit_bytes:
         return KIT.render(request, "verify.html", status_code=413, error=t("err_upload_too_large"))
     try:
-        report = verification.verify_pdf(session=session, pdf=data)
+        report = verification.verify_pdf(session=session, settings=settings, pdf=data)
     except WorkersBusy as exc:
         busy = KIT.render(request, "verify.html", status_code=503, error=t("err_verify_busy"))
         busy.headers.update(exc.headers)

@@ -1,5 +1,5 @@
 """What the PKI (signing/pki.py) and the CRLs (signing/crl.py) both need of a stored certificate: its
-parsed forms and the private key of a platform authority, and the public base URL the certificates name.
+parsed forms and the private key of a platform authority.
 
 Nothing here touches the database beyond the row it is given.
 """
@@ -12,17 +12,11 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from core.settings import get_settings
 from signing.errors import InvalidParameter
 from signing.keys.software import load_key
 from signing.models import PkiCertificate
 
-__all__ = ["asn1_cert", "base_url", "crypto_cert", "software_key"]
-
-
-def base_url() -> str:
-    """Public base URL of the platform, where ``/pki/…`` is served."""
-    return get_settings().issuer.rstrip("/")
+__all__ = ["asn1_cert", "crypto_cert", "software_key"]
 
 
 @lru_cache(maxsize=1024)
@@ -40,8 +34,8 @@ def crypto_cert(row: PkiCertificate) -> x509.Certificate:
     return x509.load_der_x509_certificate(bytes(row.cert_der))
 
 
-def software_key(row: PkiCertificate) -> ec.EllipticCurvePrivateKey:
+def software_key(row: PkiCertificate, *, master_key: str) -> ec.EllipticCurvePrivateKey:
     """The private key of a platform authority (CA or TSA: always a software key)."""
     if row.key_backend != "software" or not row.key_cipher:
         raise InvalidParameter(f"certificate {row.serial} has no software key")
-    return load_key(row.key_cipher)
+    return load_key(row.key_cipher, master_key=master_key)

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from core.cli import cli_session
+from core.settings import get_settings
 from signing import pki, workers
 from signing.crl import REASONS
 from signing.errors import SigningError
@@ -41,28 +42,30 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
 
 
 def _pki(args: argparse.Namespace) -> int:
+    settings = get_settings()  # an entry point: the environment's settings, handed down from here
     with _session() as session:
         if args.pki_command == "init":
-            ca = pki.ensure_pki(session=session)
+            ca = pki.ensure_pki(session=session, settings=settings)
             for row in (ca.root, ca.issuing, ca.tsa):
                 print(f"{row.kind:8} {row.serial}  {row.subject}  until {row.not_after:%Y-%m-%d}")
         elif args.pki_command == "issue-seal":
-            row = pki.issue_seal(session=session, department_name=args.department, department_code=args.code)
+            row = pki.issue_seal(session=session, settings=settings, department_name=args.department, department_code=args.code)
             print(f"seal {row.serial}  {row.subject}  until {row.not_after:%Y-%m-%d}")
         elif args.pki_command == "revoke":
-            row = pki.revoke(session=session, serial=args.serial, reason=args.reason)
+            row = pki.revoke(session=session, settings=settings, serial=args.serial, reason=args.reason)
             print(f"revoked {row.serial} ({row.revocation_reason}) at {row.revoked_at}; CRL republished")
         elif args.pki_command == "export-root":
-            sys.stdout.write(pki.root_pem(session=session))
+            sys.stdout.write(pki.root_pem(session=session, settings=settings))
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
     data = Path(args.file).read_bytes()
+    settings = get_settings()
     workers.configure_shared_pool(SigningSettings())  # ONENUMBER_VERIFY_*
     try:
         with _session() as session:
-            report = verify_pdf_sync(session=session, pdf=data)  # parsed in a worker process, time-boxed
+            report = verify_pdf_sync(session=session, settings=settings, pdf=data)  # parsed in a worker process, time-boxed
     finally:
         workers.shutdown_shared_pool(wait=True)
     if args.json:
@@ -81,9 +84,10 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _sign_demo(args: argparse.Namespace) -> int:
+    settings = get_settings()
     with _session() as session:
         pdf = asyncio.run(
-            sign_demo(session=session, level=args.level, approver_name=None if args.no_approver else "王五")
+            sign_demo(session=session, settings=settings, level=args.level, approver_name=None if args.no_approver else "王五")
         )
     Path(args.out).write_bytes(pdf)
     print(f"wrote {args.out} ({len(pdf)} bytes, {args.level}); check it with: onenumber verify {args.out}")

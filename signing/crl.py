@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
+from core.settings import Settings
 from signing.certutil import crypto_cert, software_key
 from signing.models import PkiCertificate, PkiCrl
 
@@ -25,11 +26,11 @@ REASONS = {
 }
 
 
-def regenerate(*, session: Session, issuer: PkiCertificate) -> PkiCrl:
+def regenerate(*, session: Session, settings: Settings, issuer: PkiCertificate) -> PkiCrl:
     """Sign and store a new CRL listing every revoked certificate of ``issuer``."""
     now = utcnow()
     number = (session.scalar(select(func.max(PkiCrl.number)).where(PkiCrl.issuer_id == issuer.id)) or 0) + 1
-    key = software_key(issuer)
+    key = software_key(issuer, master_key=settings.secret_key)
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(crypto_cert(issuer).subject)
@@ -67,12 +68,12 @@ def regenerate(*, session: Session, issuer: PkiCertificate) -> PkiCrl:
     return row_crl
 
 
-def current(*, session: Session, issuer: PkiCertificate) -> PkiCrl:
+def current(*, session: Session, settings: Settings, issuer: PkiCertificate) -> PkiCrl:
     """The newest CRL of ``issuer``; a new one is signed when the newest is older than a day."""
     row = session.scalars(
         select(PkiCrl).where(PkiCrl.issuer_id == issuer.id).order_by(PkiCrl.number.desc()).limit(1)
     ).first()
     if row is None or utcnow() - row.this_update > REFRESH_AFTER:
-        row = regenerate(session=session, issuer=issuer)
+        row = regenerate(session=session, settings=settings, issuer=issuer)
     return row
 

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
+from core.settings import Settings
 from identifiers import uscc
 from signing import certificates
 from signing import crl as crl_service
-from signing.certutil import asn1_cert, base_url, crypto_cert, software_key
+from signing.certutil import asn1_cert, crypto_cert, software_key
 from signing.errors import InvalidParameter, UnknownCertificate
 from signing.keys import GeneratedKey, KeyBackend, backend_for
 from signing.keys.software import SoftwareKeyBackend, load_key
@@ -88,10 +89,10 @@ def _authority(session: Session, kind: str) -> PkiCertificate | None:
     return session.scalars(stmt).first()
 
 
-def ensure_pki(*, session: Session) -> Pki:
+def ensure_pki(*, session: Session, settings: Settings) -> Pki:
     """Return the platform authorities, creating (and flushing) whichever is missing."""
     now = utcnow()
-    software = SoftwareKeyBackend()
+    software = SoftwareKeyBackend(master_key=settings.secret_key)
     root = _authority(session, KIND_ROOT)
     if root is None:
         key = software.generate(label="root")
@@ -100,7 +101,7 @@ def ensure_pki(*, session: Session) -> Pki:
             (NameOID.ORGANIZATION_NAME, PLATFORM_ORG),
             (NameOID.COMMON_NAME, ROOT_NAME),
         )
-        private = load_key(key.key_cipher or "")
+        private = load_key(key.key_cipher or "", master_key=settings.secret_key)
         cert = certificates.build(
             subject=subject,
             public_key=key.public_key,
@@ -112,7 +113,7 @@ def ensure_pki(*, session: Session) -> Pki:
             key_usage={"key_cert_sign": True, "crl_sign": True},
         )
         root = _store(session, kind=KIND_ROOT, cert=cert, key=key, issuer=None)
-        crl_service.regenerate(session=session, issuer=root)
+        crl_service.regenerate(session=session, settings=settings, issuer=root)
     issuing = _authority(session, KIND_ISSUING)
     if issuing is None:
         key = software.generate(label="issuing")
@@ -125,16 +126,16 @@ def ensure_pki(*, session: Session) -> Pki:
             subject=subject,
             public_key=key.public_key,
             issuer_cert=crypto_cert(root),
-            aia_url=f"{base_url()}/pki/root.der",
-            issuer_key=software_key(root),
+            aia_url=f"{settings.issuer.rstrip('/')}/pki/root.der",
+            issuer_key=software_key(root, master_key=settings.secret_key),
             not_before=now - CLOCK_SKEW,
             not_after=now + timedelta(days=365 * 10),
             ca_path_length=0,
             key_usage={"key_cert_sign": True, "crl_sign": True},
-            crl_url=f"{base_url()}/pki/root-crl.der",
+            crl_url=f"{settings.issuer.rstrip('/')}/pki/root-crl.der",
         )
         issuing = _store(session, kind=KIND_ISSUING, cert=cert, key=key, issuer=root)
-        crl_service.regenerate(session=session, issuer=issuing)
+        crl_service.regenerate(session=session, settings=settings, issuer=issuing)
     tsa = _authority(session, KIND_TSA)
     if tsa is None:
         key = software.generate(label="tsa")
@@ -147,14 +148,14 @@ def ensure_pki(*, session: Session) -> Pki:
             subject=subject,
             public_key=key.public_key,
             issuer_cert=crypto_cert(issuing),
-            aia_url=f"{base_url()}/pki/ca.der",
-            issuer_key=software_key(issuing),
+            aia_url=f"{settings.issuer.rstrip('/')}/pki/ca.der",
+            issuer_key=software_key(issuing, master_key=settings.secret_key),
             not_before=now - CLOCK_SKEW,
             not_after=now + timedelta(days=365 * 8),
             ca_path_length=None,
             key_usage={"digital_signature": True, "content_commitment": True},
             eku=[ExtendedKeyUsageOID.TIME_STAMPING],
-            crl_url=f"{base_url()}/pki/crl.der",
+            crl_url=f"{settings.issuer.rstrip('/')}/pki/crl.der",
         )
         tsa = _store(session, kind=KIND_TSA, cert=cert, key=key, issuer=issuing)
     return Pki(root=root, issuing=issuing, tsa=tsa)
@@ -163,6 +164,7 @@ def ensure_pki(*, session: Session) -> Pki:
 def _end_entity(
     session: Session,
     *,
+    settings: Settings,
     kind: str,
     subject: x509.Name,
     department_code: str,
@@ -172,22 +174,22 @@ def _end_entity(
     not_before: datetime | None,
     not_after: datetime | None,
 ) -> PkiCertificate:
-    pki = ensure_pki(session=session)
-    backend = backend or SoftwareKeyBackend()
+    pki = ensure_pki(session=session, settings=settings)
+    backend = backend or SoftwareKeyBackend(master_key=settings.secret_key)
     key = backend.generate(label=f"{kind}-{department_code}")
     now = utcnow()
     cert = certificates.build(
         subject=subject,
         public_key=key.public_key,
         issuer_cert=crypto_cert(pki.issuing),
-        aia_url=f"{base_url()}/pki/ca.der",
-        issuer_key=software_key(pki.issuing),
+        aia_url=f"{settings.issuer.rstrip('/')}/pki/ca.der",
+        issuer_key=software_key(pki.issuing, master_key=settings.secret_key),
         not_before=not_before or now - CLOCK_SKEW,
         not_after=not_after or now + SEAL_VALIDITY,
         ca_path_length=None,
         key_usage={"digital_signature": True, "content_commitment": True},
         eku=[DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION],
-        crl_url=f"{base_url()}/pki/crl.der",
+        crl_url=f"{settings.issuer.rstrip('/')}/pki/crl.der",
     )
     return _store(
         session,
@@ -213,6 +215,7 @@ def _check_department(name: str, code: str) -> tuple[str, str]:
 def issue_seal(
     *,
     session: Session,
+    settings: Settings,
     department_name: str,
     department_code: str,
     backend: KeyBackend | None = None,
@@ -229,6 +232,7 @@ def issue_seal(
     )
     return _end_entity(
         session,
+        settings=settings,
         kind=KIND_SEAL,
         subject=subject,
         department_code=code,
@@ -241,7 +245,7 @@ def issue_seal(
 
 
 def issue_approver(
-    *, session: Session, person_name: str, department_name: str, department_code: str
+    *, session: Session, settings: Settings, person_name: str, department_name: str, department_code: str
 ) -> PkiCertificate:
     """Issue a personal certificate for an approver acting for a department."""
     name, code = _check_department(department_name, department_code)
@@ -256,6 +260,7 @@ def issue_approver(
     )
     return _end_entity(
         session,
+        settings=settings,
         kind=KIND_APPROVER,
         subject=subject,
         department_code=code,
@@ -280,17 +285,17 @@ def _usable(session: Session, kind: str, code: str, person: str | None) -> PkiCe
     return session.scalars(stmt.order_by(PkiCertificate.id.desc()).limit(1)).first()
 
 
-def current_seal(*, session: Session, department_name: str, department_code: str) -> PkiCertificate:
+def current_seal(*, session: Session, settings: Settings, department_name: str, department_code: str) -> PkiCertificate:
     """The department's usable seal certificate, issued on first use (or after revocation/expiry)."""
     name, code = _check_department(department_name, department_code)
     row = _usable(session, KIND_SEAL, code, None)
     if row is not None and row.department_name == name:
         return row
-    return issue_seal(session=session, department_name=name, department_code=code)
+    return issue_seal(session=session, settings=settings, department_name=name, department_code=code)
 
 
 def current_approver(
-    *, session: Session, person_name: str, department_name: str, department_code: str
+    *, session: Session, settings: Settings, person_name: str, department_name: str, department_code: str
 ) -> PkiCertificate:
     """The approver's usable certificate for this department, issued on first use."""
     name, code = _check_department(department_name, department_code)
@@ -298,7 +303,7 @@ def current_approver(
     if row is not None and row.department_name == name:
         return row
     return issue_approver(
-        session=session, person_name=person_name, department_name=name, department_code=code
+        session=session, settings=settings, person_name=person_name, department_name=name, department_code=code
     )
 
 
@@ -328,7 +333,7 @@ def chain(*, session: Session, row: PkiCertificate) -> list[PkiCertificate]:
 
 
 def revoke(
-    *, session: Session, serial: str, reason: str = "unspecified", revoked_at: datetime | None = None
+    *, session: Session, settings: Settings, serial: str, reason: str = "unspecified", revoked_at: datetime | None = None
 ) -> PkiCertificate:
     """Revoke a certificate and publish a new CRL of its issuer. ``revoked_at`` may be backdated
     (e.g. to the moment of a key compromise)."""
@@ -345,25 +350,25 @@ def revoke(
         session.flush()
     issuer = session.get(PkiCertificate, row.issuer_id)
     assert issuer is not None
-    crl_service.regenerate(session=session, issuer=issuer)
+    crl_service.regenerate(session=session, settings=settings, issuer=issuer)
     return row
 
 
-def current_crls(*, session: Session) -> list[bytes]:
+def current_crls(*, session: Session, settings: Settings) -> list[bytes]:
     """DER of the current CRL of every platform CA (root and issuing)."""
-    pki = ensure_pki(session=session)
-    return [bytes(crl_service.current(session=session, issuer=ca).crl_der) for ca in (pki.root, pki.issuing)]
+    pki = ensure_pki(session=session, settings=settings)
+    return [bytes(crl_service.current(session=session, settings=settings, issuer=ca).crl_der) for ca in (pki.root, pki.issuing)]
 
 
-def root_pem(*, session: Session) -> str:
+def root_pem(*, session: Session, settings: Settings) -> str:
     """The platform root certificate, PEM."""
-    root = ensure_pki(session=session).root
+    root = ensure_pki(session=session, settings=settings).root
     return crypto_cert(root).public_bytes(serialization.Encoding.PEM).decode()
 
 
-def signer_for(*, session: Session, row: PkiCertificate):  # type: ignore[no-untyped-def]
+def signer_for(*, session: Session, settings: Settings, row: PkiCertificate):  # type: ignore[no-untyped-def]
     """A pyHanko signer for a seal/approver certificate, with its chain registered."""
-    backend = backend_for(row.key_backend)
+    backend = backend_for(row.key_backend, master_key=settings.secret_key)
     return backend.signer(
         key_cipher=row.key_cipher,
         key_ref=row.key_ref,

@@ -15,9 +15,9 @@ router = APIRouter(tags=["signing"])
 
 
 @router.get("/pki/root.pem", response_class=Response)
-def root_pem(session: SessionDep) -> Response:
+def root_pem(session: SessionDep, settings: SettingsDep) -> Response:
     """The platform root certificate (PEM) — trust it to check sealed PDFs offline."""
-    body = pki.root_pem(session=session)
+    body = pki.root_pem(session=session, settings=settings)
     session.commit()
     return Response(
         body,
@@ -27,45 +27,45 @@ def root_pem(session: SessionDep) -> Response:
 
 
 @router.get("/pki/root.der", response_class=Response)
-def root_der(session: SessionDep) -> Response:
+def root_der(session: SessionDep, settings: SettingsDep) -> Response:
     """The platform root certificate (DER)."""
-    body = service.root_der(session=session)
+    body = service.root_der(session=session, settings=settings)
     session.commit()
     return Response(body, media_type="application/pkix-cert")
 
 
 @router.get("/pki/ca.der", response_class=Response)
-def ca_der(session: SessionDep) -> Response:
+def ca_der(session: SessionDep, settings: SettingsDep) -> Response:
     """The seal issuing CA certificate (DER)."""
-    body = service.issuing_der(session=session)
+    body = service.issuing_der(session=session, settings=settings)
     session.commit()
     return Response(body, media_type="application/pkix-cert")
 
 
 @router.get("/pki/crl.der", response_class=Response)
-def crl_der(session: SessionDep) -> Response:
+def crl_der(session: SessionDep, settings: SettingsDep) -> Response:
     """CRL of the seal issuing CA (seals, approvers, TSA)."""
-    body = service.crl_der(session=session)
+    body = service.crl_der(session=session, settings=settings)
     session.commit()
     return Response(body, media_type="application/pkix-crl")
 
 
 @router.get("/pki/root-crl.der", response_class=Response)
-def root_crl_der(session: SessionDep) -> Response:
+def root_crl_der(session: SessionDep, settings: SettingsDep) -> Response:
     """CRL of the root CA (issuing CAs)."""
-    body = service.crl_der(session=session, root=True)
+    body = service.crl_der(session=session, settings=settings, root=True)
     session.commit()
     return Response(body, media_type="application/pkix-crl")
 
 
 @router.post("/tsa", response_class=Response)
-async def timestamp(request: Request, session: SessionDep) -> Response:
+async def timestamp(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """RFC 3161 timestamp authority over HTTP (§3.4)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/timestamp-query":
         raise UnsupportedMediaType("expected Content-Type: application/timestamp-query", field="content-type")
     body = await request.body()
-    reply = service.timestamp_reply(session=session, query=body)
+    reply = service.timestamp_reply(session=session, settings=settings, query=body)
     session.commit()
     return Response(reply, media_type="application/timestamp-reply")
 
@@ -87,6 +87,6 @@ async def verify_upload(
     data = await run_in_threadpool(file.file.read, limit + 1)
     if len(data) > limit:
         raise UploadTooLarge(f"the upload exceeds the limit of {limit} bytes", field="file")
-    report = await verify_pdf(session=session, pdf=data)
+    report = await verify_pdf(session=session, settings=settings, pdf=data)
     await run_in_threadpool(session.commit)
     return report.to_dict()

@@ -20,6 +20,7 @@ from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from signing import pki, tsa
 from signing.appearance import approver_style, stamp_style
 from signing.errors import InvalidDocument, InvalidParameter, SealingFailed, SigningError
@@ -55,13 +56,13 @@ def open_pdf(pdf: bytes) -> PdfFileReader:
     return reader
 
 
-def validation_context(*, session: Session) -> ValidationContext:
+def validation_context(*, session: Session, settings: Settings) -> ValidationContext:
     """A fresh context trusting only the platform root, with the platform's current CRLs."""
-    ca = pki.ensure_pki(session=session)
+    ca = pki.ensure_pki(session=session, settings=settings)
     return ValidationContext(
         trust_roots=[pki.asn1_cert(ca.root)],
         other_certs=[pki.asn1_cert(ca.issuing)],
-        crls=[asn1_crl.CertificateList.load(der) for der in pki.current_crls(session=session)],
+        crls=[asn1_crl.CertificateList.load(der) for der in pki.current_crls(session=session, settings=settings)],
         allow_fetching=False,
         revocation_mode="hard-fail",
     )
@@ -75,6 +76,7 @@ def _existing_fields(reader: PdfFileReader) -> dict[str, bool]:
 async def _sign(
     *,
     session: Session,
+    settings: Settings,
     pdf: bytes,
     row: PkiCertificate,
     field_name: str,
@@ -102,12 +104,12 @@ async def _sign(
         name=name,
         embed_validation_info=lt,
         use_pades_lta=level == "B-LTA",
-        validation_context=validation_context(session=session) if lt else None,
+        validation_context=validation_context(session=session, settings=settings) if lt else None,
     )
     pdf_signer = signers.PdfSigner(
         meta,
-        pki.signer_for(session=session, row=row),
-        timestamper=None if level == "B-B" else tsa.timestamper(session=session),
+        pki.signer_for(session=session, settings=settings, row=row),
+        timestamper=None if level == "B-B" else tsa.timestamper(session=session, settings=settings),
         stamp_style=style,
         new_field_spec=None if field_name in existing else field_spec,
     )
@@ -123,7 +125,7 @@ async def _sign(
             raise SealingFailed(f"pyHanko refused to sign: {exc}", field=field_name) from exc
         # The container outgrew the remembered size (a new TSA certificate?): estimate again.
         _reserved.pop(size_key, None)
-        return await _sign(session=session, pdf=pdf, row=row, field_name=field_name, field_spec=field_spec,
+        return await _sign(session=session, settings=settings, pdf=pdf, row=row, field_name=field_name, field_spec=field_spec,
                            style=style, level=level, certify=certify, reason=reason, name=name)
     signed = out.getvalue()
     if size_key is not None and reserved is None:
@@ -142,6 +144,7 @@ def _reserved_size(signed: bytes, field_name: str) -> int | None:
 async def seal_pdf(
     *,
     session: Session,
+    settings: Settings,
     pdf: bytes,
     department_name: str,
     department_code: str,
@@ -157,18 +160,18 @@ async def seal_pdf(
     if not purpose or len(purpose) > 12:
         raise InvalidParameter("purpose must be 1–12 characters", field="purpose")
     seal_row = pki.current_seal(
-        session=session, department_name=department_name, department_code=department_code
+        session=session, settings=settings, department_name=department_name, department_code=department_code
     )
     if approver_name:
         approver_row = pki.current_approver(
-            session=session,
+            session=session, settings=settings,
             person_name=approver_name,
             department_name=department_name,
             department_code=department_code,
         )
         width, height = APPROVER_BOX[2] - APPROVER_BOX[0], APPROVER_BOX[3] - APPROVER_BOX[1]
         pdf = await _sign(
-            session=session,
+            session=session, settings=settings,
             pdf=pdf,
             row=approver_row,
             field_name=APPROVER_FIELD,
@@ -182,7 +185,7 @@ async def seal_pdf(
     # A certification signature must come first; after an approver it is an approval signature whose
     # field /Lock (P=1, all fields) gives the same protection.
     return await _sign(
-        session=session,
+        session=session, settings=settings,
         pdf=pdf,
         row=seal_row,
         field_name=SEAL_FIELD,
@@ -201,18 +204,31 @@ async def seal_pdf(
     )
 
 
-def seal_pdf_sync(**kwargs: Any) -> bytes:
+def seal_pdf_sync(
+    *,
+    session: Session,
+    settings: Settings,
+    pdf: bytes,
+    department_name: str,
+    department_code: str,
+    purpose: str = "行政审批专用章",
+    approver_name: str | None = None,
+    level: str = "B-T",
+) -> bytes:
     """:func:`seal_pdf` for synchronous code running outside an event loop (e.g. a worker thread)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(seal_pdf(**kwargs))
+        return asyncio.run(seal_pdf(session=session, settings=settings, pdf=pdf, department_name=department_name,
+                                    department_code=department_code, purpose=purpose, approver_name=approver_name,
+                                    level=level))
     raise SigningError("seal_pdf_sync called inside a running event loop; await seal_pdf instead")
 
 
 async def seal_with_certificate(
     *,
     session: Session,
+    settings: Settings,
     pdf: bytes,
     certificate: PkiCertificate,
     purpose: str = "行政审批专用章",
@@ -223,7 +239,7 @@ async def seal_with_certificate(
         raise InvalidParameter(f"level must be one of {', '.join(LEVELS)}", field="level")
     name = certificate.department_name or certificate.subject
     return await _sign(
-        session=session,
+        session=session, settings=settings,
         pdf=pdf,
         row=certificate,
         field_name=SEAL_FIELD,

@@ -13,9 +13,9 @@ __all__ = ["DEMO_DEPARTMENT_CODE", "DEMO_DEPARTMENT_NAME", "seed"]
 
 def seed(*, session: Session, settings: Settings, blob_store: object) -> list[str]:
     """Create this package's demo data if missing; return lines worth printing."""
-    ca = pki.ensure_pki(session=session)
+    ca = pki.ensure_pki(session=session, settings=settings)
     seal = pki.current_seal(
-        session=session, department_name=DEMO_DEPARTMENT_NAME, department_code=DEMO_DEPARTMENT_CODE
+        session=session, settings=settings, department_name=DEMO_DEPARTMENT_NAME, department_code=DEMO_DEPARTMENT_CODE
     )
     base = settings.issuer.rstrip("/")
     return [

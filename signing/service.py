@@ -7,6 +7,7 @@ from datetime import date
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from signing import crl, pki, tsa
 from signing.errors import SigningError
 from signing.render import DocumentSpec, render_pdf
@@ -17,36 +18,36 @@ DEMO_DEPARTMENT_CODE = "11110000000137015K"
 TSA_MAX_REQUEST = 16 * 1024
 
 
-def root_der(*, session: Session) -> bytes:
+def root_der(*, session: Session, settings: Settings) -> bytes:
     """The platform root certificate, DER."""
-    return bytes(pki.ensure_pki(session=session).root.cert_der)
+    return bytes(pki.ensure_pki(session=session, settings=settings).root.cert_der)
 
 
-def issuing_der(*, session: Session) -> bytes:
+def issuing_der(*, session: Session, settings: Settings) -> bytes:
     """The seal issuing CA certificate, DER (AIA caIssuers of end-entity certificates)."""
-    return bytes(pki.ensure_pki(session=session).issuing.cert_der)
+    return bytes(pki.ensure_pki(session=session, settings=settings).issuing.cert_der)
 
 
-def crl_der(*, session: Session, root: bool = False) -> bytes:
+def crl_der(*, session: Session, settings: Settings, root: bool = False) -> bytes:
     """The current CRL of the issuing CA (``root=False``) or of the root CA."""
-    ca = pki.ensure_pki(session=session)
-    return bytes(crl.current(session=session, issuer=ca.root if root else ca.issuing).crl_der)
+    ca = pki.ensure_pki(session=session, settings=settings)
+    return bytes(crl.current(session=session, settings=settings, issuer=ca.root if root else ca.issuing).crl_der)
 
 
-def chain_pem(*, session: Session) -> str:
+def chain_pem(*, session: Session, settings: Settings) -> str:
     """Root and issuing CA certificates, PEM (for ``openssl ts -verify -CAfile``)."""
-    ca = pki.ensure_pki(session=session)
+    ca = pki.ensure_pki(session=session, settings=settings)
     return "".join(
         pki.crypto_cert(row).public_bytes(serialization.Encoding.PEM).decode()
         for row in (ca.root, ca.issuing)
     )
 
 
-def timestamp_reply(*, session: Session, query: bytes) -> bytes:
+def timestamp_reply(*, session: Session, settings: Settings, query: bytes) -> bytes:
     """RFC 3161 §3.4: an ``application/timestamp-query`` body in, the DER reply out."""
     if len(query) > TSA_MAX_REQUEST:
         raise SigningError("timestamp query too large", code="request_too_large")
-    return tsa.authority(session=session).respond_der(query)
+    return tsa.authority(session=session, settings=settings).respond_der(query)
 
 
 def demo_spec(*, verify_url: str = "http://127.0.0.1:8000/verify/DEMO-0001") -> DocumentSpec:
@@ -71,11 +72,11 @@ def demo_spec(*, verify_url: str = "http://127.0.0.1:8000/verify/DEMO-0001") -> 
     )
 
 
-async def sign_demo(*, session: Session, level: str = "B-T", approver_name: str | None = "王五") -> bytes:
+async def sign_demo(*, session: Session, settings: Settings, level: str = "B-T", approver_name: str | None = "王五") -> bytes:
     """Render and seal the demo approval with the demo department's seal."""
-    pdf = render_pdf(demo_spec(verify_url=f"{pki.base_url()}/verify/DEMO-0001"))
+    pdf = render_pdf(demo_spec(verify_url=f"{settings.issuer.rstrip('/')}/verify/DEMO-0001"))
     return await seal_pdf(
-        session=session,
+        session=session, settings=settings,
         pdf=pdf,
         department_name=DEMO_DEPARTMENT_NAME,
         department_code=DEMO_DEPARTMENT_CODE,

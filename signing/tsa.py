@@ -21,6 +21,7 @@ from pyhanko.sign.timestamps.api import TimeStamper
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
+from core.settings import Settings
 from signing import pki
 
 # A UUID-based OID (ITU-T X.667 arc 2.25) naming the platform's timestamping policy.
@@ -175,20 +176,20 @@ class InProcessTimeStamper(TimeStamper):
 _timestampers: dict[str, InProcessTimeStamper] = {}
 
 
-def authority(*, session: Session) -> TimestampAuthority:
+def authority(*, session: Session, settings: Settings) -> TimestampAuthority:
     """The platform TSA, built from the PKI (the key is decrypted once per process)."""
-    tsa = pki.ensure_pki(session=session).tsa
+    tsa = pki.ensure_pki(session=session, settings=settings).tsa
     return TimestampAuthority(
         cert=pki.asn1_cert(tsa),
-        key=pki.software_key(tsa),
+        key=pki.software_key(tsa, master_key=settings.secret_key),
         chain=[pki.asn1_cert(c) for c in pki.chain(session=session, row=tsa)],
     )
 
 
-def timestamper(*, session: Session) -> InProcessTimeStamper:
+def timestamper(*, session: Session, settings: Settings) -> InProcessTimeStamper:
     """A cached in-process timestamper (pyHanko caches its size-estimation dummy token per instance)."""
-    tsa = pki.ensure_pki(session=session).tsa
+    tsa = pki.ensure_pki(session=session, settings=settings).tsa
     stamper = _timestampers.get(tsa.fingerprint)
     if stamper is None:
-        stamper = _timestampers[tsa.fingerprint] = InProcessTimeStamper(authority(session=session))
+        stamper = _timestampers[tsa.fingerprint] = InProcessTimeStamper(authority(session=session, settings=settings))
     return stamper

@@ -21,6 +21,7 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from signing import pki, workers
 from signing.errors import SigningError
 from signing.models import KIND_APPROVER, KIND_SEAL
@@ -30,13 +31,13 @@ from signing.report import SignatureReport, VerificationReport, invalid, reason
 log = logging.getLogger("onenumber.signing.verify")
 
 
-def trust_material(*, session: Session) -> Trust:
+def trust_material(*, session: Session, settings: Settings) -> Trust:
     """The platform root, issuing CA and TSA certificates and the current CRLs, as DER for a worker."""
-    ca = pki.ensure_pki(session=session)
+    ca = pki.ensure_pki(session=session, settings=settings)
     return Trust(
         roots=(bytes(ca.root.cert_der),),
         others=(bytes(ca.issuing.cert_der), bytes(ca.tsa.cert_der)),
-        crls=tuple(pki.current_crls(session=session)),
+        crls=tuple(pki.current_crls(session=session, settings=settings)),
     )
 
 
@@ -133,14 +134,14 @@ def build_report(*, session: Session, sha256: str, facts: DocumentFacts) -> Veri
     )
 
 
-def _prepare(session: Session, pdf: bytes) -> tuple[str, VerificationReport | None, Trust | None]:
+def _prepare(session: Session, settings: Settings, pdf: bytes) -> tuple[str, VerificationReport | None, Trust | None]:
     """The digest, and either the verdict on a file not worth a worker (empty, not a PDF) or the trust."""
     digest = hashlib.sha256(pdf).hexdigest()
     if not pdf:
         return digest, invalid(digest, "empty_file"), None
     if b"%PDF-" not in pdf[:1024]:
         return digest, invalid(digest, "not_pdf"), None
-    return digest, None, trust_material(session=session)
+    return digest, None, trust_material(session=session, settings=settings)
 
 
 def _failed(digest: str, pool: workers.WorkerPool, exc: SigningError) -> VerificationReport:
@@ -151,13 +152,13 @@ def _failed(digest: str, pool: workers.WorkerPool, exc: SigningError) -> Verific
     return invalid(digest, "verification_failed")
 
 
-async def verify_pdf(*, session: Session, pdf: bytes) -> VerificationReport:
+async def verify_pdf(*, session: Session, settings: Settings, pdf: bytes) -> VerificationReport:
     """Verify every signature of ``pdf``; bad input gives an invalid report, never an exception.
 
     The event loop only awaits: the database work runs in a worker thread, pyHanko in a worker process.
     Raises :class:`~signing.workers.WorkersBusy` when the pool's queue is full.
     """
-    digest, early, trust = await to_thread.run_sync(_prepare, session, pdf)
+    digest, early, trust = await to_thread.run_sync(_prepare, session, settings, pdf)
     if early is not None or trust is None:
         assert early is not None
         return early
@@ -169,7 +170,7 @@ async def verify_pdf(*, session: Session, pdf: bytes) -> VerificationReport:
     return await to_thread.run_sync(lambda: build_report(session=session, sha256=digest, facts=facts))
 
 
-def verify_pdf_sync(*, session: Session, pdf: bytes) -> VerificationReport:
+def verify_pdf_sync(*, session: Session, settings: Settings, pdf: bytes) -> VerificationReport:
     """:func:`verify_pdf` for synchronous code outside an event loop (blocks this thread, not a loop)."""
     try:
         asyncio.get_running_loop()
@@ -177,7 +178,7 @@ def verify_pdf_sync(*, session: Session, pdf: bytes) -> VerificationReport:
         pass
     else:
         raise SigningError("verify_pdf_sync called inside a running event loop; await verify_pdf instead")
-    digest, early, trust = _prepare(session, pdf)
+    digest, early, trust = _prepare(session, settings, pdf)
     if early is not None or trust is None:
         assert early is not None
         return early

@@ -125,7 +125,7 @@ def send(claimed: Claim, *, keyring: KeyRing, timeout: float, post: Post | None 
         response = (post or httpx.post)(
             claimed.uri, data={"logout_token": token}, timeout=timeout, headers={"Cache-Control": "no-store"}
         )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
         return type(exc).__name__
     if 200 <= response.status_code < 300:  # §2.8: 200 (204 seen too); anything else is retried
         return None

@@ -41,10 +41,14 @@ def deliver_rows(
     try:
         with factory() as session:
             claims = outbox.claim(session=session, lease=settings.backchannel_lease, ids=ids, limit=len(ids))
-        return all(_attempt(factory, c, keyring, settings) == outbox.DELIVERED for c in claims) and len(claims) == len(ids)
+        outcomes = [_attempt(factory, c, keyring, settings) for c in claims]
     except SQLAlchemyError as exc:  # the rows wait for the retry loop
         log.warning("back-channel logout first attempt failed: %s", type(exc).__name__)
         return False
+    except Exception:  # nobody reads this future: say what broke; the rows wait for the retry loop
+        log.exception("back-channel logout first attempt failed")
+        return False
+    return len(claims) == len(ids) and all(o == outbox.DELIVERED for o in outcomes)
 
 
 def submit(engine: Engine, ids: list[int], *, keyring: KeyRing) -> Future[bool]:
@@ -79,3 +83,5 @@ async def run_periodically(runtime: Runtime, settings: BackchannelSettings | Non
             )
         except SQLAlchemyError as exc:  # the database may be briefly away; try again next round
             log.warning("back-channel logout delivery failed: %s", type(exc).__name__)
+        except Exception:  # a fault in one round must not end deliveries for the life of the process
+            log.exception("back-channel logout delivery round failed")

@@ -13,11 +13,11 @@ from signing.settings import SigningSettings
 __all__ = ["GeneratedKey", "KeyBackend", "backend_for"]
 
 
-def backend_for(name: str, *, settings: SigningSettings | None = None) -> KeyBackend:
-    """The backend that stores keys of this kind (``software`` or ``pkcs11``; a PKCS#11 backend is configured
-    by ``settings``, default ``SigningSettings()``: ``ONENUMBER_PKCS11_*``)."""
+def backend_for(name: str, *, master_key: str, settings: SigningSettings | None = None) -> KeyBackend:
+    """The backend that stores keys of this kind (``software``: encrypted under ``master_key``; ``pkcs11``:
+    configured by ``settings``, default ``SigningSettings()``: ``ONENUMBER_PKCS11_*``)."""
     if name == "software":
-        return SoftwareKeyBackend()
+        return SoftwareKeyBackend(master_key=master_key)
     if name == "pkcs11":
         # Lazy: python-pkcs11 and pyhanko.sign.pkcs11 cost ~12 ms warm / ~30 ms cold (python -X importtime),
         # and only deployments with an HSM ever get here.

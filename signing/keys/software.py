@@ -13,19 +13,18 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from core.crypto import DecryptionError, decrypt_str, encrypt_str
-from core.settings import get_settings
 from signing.errors import KeyBackendError
 from signing.keys.api import GeneratedKey
 
 KEY_CONTEXT = "signing.key"
 
 
-def encrypt_key(key: ec.EllipticCurvePrivateKey) -> str:
+def encrypt_key(key: ec.EllipticCurvePrivateKey, *, master_key: str) -> str:
     """Encrypt a private key for storage (PKCS#8 PEM under the master key)."""
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    return encrypt_str(pem, master_key=get_settings().secret_key, context=KEY_CONTEXT)
+    return encrypt_str(pem, master_key=master_key, context=KEY_CONTEXT)
 
 
 @lru_cache(maxsize=256)
@@ -40,9 +39,10 @@ def _decrypt(key_cipher: str, master_key: str) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def load_key(key_cipher: str) -> ec.EllipticCurvePrivateKey:
-    """Decrypt a stored key (cached in-process: the ciphertext is unique per key)."""
-    return _decrypt(key_cipher, get_settings().secret_key)
+def load_key(key_cipher: str, *, master_key: str) -> ec.EllipticCurvePrivateKey:
+    """Decrypt a stored key with the platform master key (cached in-process: the ciphertext is unique per
+    key)."""
+    return _decrypt(key_cipher, master_key)
 
 
 class CachedKeySigner(Signer):
@@ -71,10 +71,14 @@ class SoftwareKeyBackend:
 
     name = "software"
 
+    def __init__(self, *, master_key: str) -> None:
+        self._master_key = master_key
+
     def generate(self, *, label: str) -> GeneratedKey:
         """Create a P-256 key pair; the private half is returned encrypted."""
         key = ec.generate_private_key(ec.SECP256R1())
-        return GeneratedKey(public_key=key.public_key(), backend=self.name, key_cipher=encrypt_key(key))
+        cipher = encrypt_key(key, master_key=self._master_key)
+        return GeneratedKey(public_key=key.public_key(), backend=self.name, key_cipher=cipher)
 
     def signer(
         self,
@@ -87,4 +91,4 @@ class SoftwareKeyBackend:
         """A signer over the decrypted (cached) key."""
         if not key_cipher:
             raise KeyBackendError("software key is missing its ciphertext")
-        return CachedKeySigner(key=load_key(key_cipher), cert=cert, chain=chain)
+        return CachedKeySigner(key=load_key(key_cipher, master_key=self._master_key), cert=cert, chain=chain)

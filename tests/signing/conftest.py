@@ -1,4 +1,4 @@
-"""Fixtures of the signing tests: the master key and issuer from the test settings, a sample document,
+"""Fixtures of the signing tests (signing takes the test's settings as a parameter), a sample document,
 a small app with only the signing router (the full app depends on packages built elsewhere)."""
 
 from __future__ import annotations
@@ -15,24 +15,13 @@ from sqlalchemy.orm import Session
 
 from core.db import make_sessionmaker
 from core.errors import wire_error_handler
-from core.runtime import runtime_of
-from core.settings import Settings, get_settings
+from core.runtime import Runtime
+from core.settings import Settings
 from signing import DocumentSpec, render_pdf, seal_pdf
 from signing.errors import SigningError
 
 DEPARTMENT = "示例市行政审批局"
 CODE = "11110000000137015K"
-
-
-@pytest.fixture(autouse=True)
-def signing_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """signing reads ``get_settings()``: point it at this test's master key and issuer."""
-    monkeypatch.setenv("ONENUMBER_SECRET_KEY", settings.secret_key)
-    monkeypatch.setenv("ONENUMBER_ISSUER", settings.issuer)
-    monkeypatch.setenv("ONENUMBER_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    yield settings
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -60,13 +49,13 @@ Sealer = Callable[..., bytes]
 
 
 @pytest.fixture
-def seal(session: Session) -> Sealer:
+def seal(session: Session, settings: Settings) -> Sealer:
     """``seal(pdf, **kwargs)``: seal with the demo department (synchronously)."""
 
     def run(pdf: bytes, **kwargs: object) -> bytes:
         args: dict[str, object] = {"department_name": DEPARTMENT, "department_code": CODE}
         args.update(kwargs)
-        out = asyncio.run(seal_pdf(session=session, pdf=pdf, **args))  # type: ignore[arg-type]
+        out = asyncio.run(seal_pdf(session=session, settings=settings, pdf=pdf, **args))  # type: ignore[arg-type]
         session.commit()  # release SQLite's write lock for the app's own sessions
         return out
 
@@ -85,8 +74,7 @@ def signing_client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
     from signing.router import router
 
     app = FastAPI()
-    runtime_of(app).settings = settings
-    runtime_of(app).sessionmaker = make_sessionmaker(engine)
+    app.state.runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine))
     app.add_exception_handler(SigningError, wire_error_handler)
     app.include_router(router)
     with TestClient(app) as client:

@@ -28,7 +28,7 @@ def test_pki_downloads(signing_client: TestClient) -> None:
         assert x509.load_der_x509_crl(response.content).is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
 
 
-def test_tsa_token_accepted_by_openssl(signing_client: TestClient, session: Session, tmp_path: Path) -> None:
+def test_tsa_token_accepted_by_openssl(signing_client: TestClient, session: Session, tmp_path: Path, settings: Settings) -> None:
     data = tmp_path / "data.txt"
     data.write_text("一号通办")
     query = tmp_path / "q.tsq"
@@ -42,13 +42,13 @@ def test_tsa_token_accepted_by_openssl(signing_client: TestClient, session: Sess
     )
     assert response.status_code == 200 and response.headers["content-type"] == "application/timestamp-reply"
     (tmp_path / "r.tsr").write_bytes(response.content)
-    (tmp_path / "chain.pem").write_text(service.chain_pem(session=session))
+    (tmp_path / "chain.pem").write_text(service.chain_pem(session=session, settings=settings))
     from cryptography.hazmat.primitives.serialization import Encoding
 
     from signing import pki
 
     (tmp_path / "tsa.pem").write_bytes(
-        pki.crypto_cert(pki.ensure_pki(session=session).tsa).public_bytes(Encoding.PEM)
+        pki.crypto_cert(pki.ensure_pki(session=session, settings=settings).tsa).public_bytes(Encoding.PEM)
     )
     result = subprocess.run(
         [

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from signing import DocumentSpec, render_pdf, verify_pdf_sync
 from signing import pki as pki_service
 from signing.keys.pkcs11 import Pkcs11KeyBackend
@@ -47,12 +48,12 @@ def softhsm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pkcs11K
     yield Pkcs11KeyBackend.from_settings()
 
 
-def test_seal_with_a_key_on_softhsm(session: Session, spec: DocumentSpec, softhsm: Pkcs11KeyBackend) -> None:
+def test_seal_with_a_key_on_softhsm(session: Session, spec: DocumentSpec, softhsm: Pkcs11KeyBackend, settings: Settings) -> None:
     row = pki_service.issue_seal(
-        session=session, department_name="示例市民政局", department_code="111100000001370319", backend=softhsm
+        session=session, settings=settings, department_name="示例市民政局", department_code="111100000001370319", backend=softhsm
     )
     assert row.key_backend == "pkcs11" and row.key_cipher is None and row.key_ref
-    pdf = asyncio.run(seal_with_certificate(session=session, pdf=render_pdf(spec), certificate=row))
-    report = verify_pdf_sync(session=session, pdf=pdf)
+    pdf = asyncio.run(seal_with_certificate(session=session, settings=settings, pdf=render_pdf(spec), certificate=row))
+    report = verify_pdf_sync(session=session, settings=settings, pdf=pdf)
     assert report.valid, report.reasons_en
     assert report.signatures[0].department_code == "111100000001370319"

@@ -8,6 +8,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from identifiers import uscc
 from signing import crl, pki
 from signing.errors import InvalidParameter, UnknownCertificate
@@ -16,9 +17,9 @@ from signing.service import DEMO_DEPARTMENT_CODE as CODE
 from signing.service import DEMO_DEPARTMENT_NAME as DEPARTMENT
 
 
-def test_ensure_pki_is_idempotent(session: Session) -> None:
-    first = pki.ensure_pki(session=session)
-    second = pki.ensure_pki(session=session)
+def test_ensure_pki_is_idempotent(session: Session, settings: Settings) -> None:
+    first = pki.ensure_pki(session=session, settings=settings)
+    second = pki.ensure_pki(session=session, settings=settings)
     assert (first.root.id, first.issuing.id, first.tsa.id) == (
         second.root.id,
         second.issuing.id,
@@ -27,8 +28,8 @@ def test_ensure_pki_is_idempotent(session: Session) -> None:
     assert session.scalar(select(func.count()).select_from(PkiCertificate)) == 3
 
 
-def test_seal_certificate_profile(session: Session) -> None:
-    row = pki.current_seal(session=session, department_name=DEPARTMENT, department_code=CODE)
+def test_seal_certificate_profile(session: Session, settings: Settings) -> None:
+    row = pki.current_seal(session=session, settings=settings, department_name=DEPARTMENT, department_code=CODE)
     cert = pki.crypto_cert(row)
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == DEPARTMENT
     assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)[0].value == f"NTRCN-{CODE}"
@@ -39,11 +40,11 @@ def test_seal_certificate_profile(session: Session) -> None:
     points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     assert points[0].full_name[0].value == "http://testserver/pki/crl.der"
     # issued on first use only
-    assert pki.current_seal(session=session, department_name=DEPARTMENT, department_code=CODE).id == row.id
+    assert pki.current_seal(session=session, settings=settings, department_name=DEPARTMENT, department_code=CODE).id == row.id
 
 
-def test_tsa_certificate_has_critical_timestamping_eku(session: Session) -> None:
-    cert = pki.crypto_cert(pki.ensure_pki(session=session).tsa)
+def test_tsa_certificate_has_critical_timestamping_eku(session: Session, settings: Settings) -> None:
+    cert = pki.crypto_cert(pki.ensure_pki(session=session, settings=settings).tsa)
     ext = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert ext.critical and list(ext.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
 
@@ -53,30 +54,30 @@ def test_keys_are_encrypted_at_rest(session: Session) -> None:
         assert row.key_cipher and "PRIVATE KEY" not in row.key_cipher
 
 
-def test_revocation_republishes_the_crl(session: Session) -> None:
-    row = pki.current_seal(session=session, department_name=DEPARTMENT, department_code=CODE)
-    ca = pki.ensure_pki(session=session)
-    before = crl.current(session=session, issuer=ca.issuing)
-    pki.revoke(session=session, serial=row.serial.upper(), reason="key_compromise")
-    after = crl.current(session=session, issuer=ca.issuing)
+def test_revocation_republishes_the_crl(session: Session, settings: Settings) -> None:
+    row = pki.current_seal(session=session, settings=settings, department_name=DEPARTMENT, department_code=CODE)
+    ca = pki.ensure_pki(session=session, settings=settings)
+    before = crl.current(session=session, settings=settings, issuer=ca.issuing)
+    pki.revoke(session=session, settings=settings, serial=row.serial.upper(), reason="key_compromise")
+    after = crl.current(session=session, settings=settings, issuer=ca.issuing)
     assert after.number == before.number + 1
     parsed = x509.load_der_x509_crl(bytes(after.crl_der))
     assert parsed.get_revoked_certificate_by_serial_number(int(row.serial, 16)) is not None
     assert parsed.is_signature_valid(pki.crypto_cert(ca.issuing).public_key())
     # the next seal call issues a new certificate
-    assert pki.current_seal(session=session, department_name=DEPARTMENT, department_code=CODE).id != row.id
+    assert pki.current_seal(session=session, settings=settings, department_name=DEPARTMENT, department_code=CODE).id != row.id
 
 
-def test_bad_inputs_change_nothing(session: Session) -> None:
-    pki.ensure_pki(session=session)
+def test_bad_inputs_change_nothing(session: Session, settings: Settings) -> None:
+    pki.ensure_pki(session=session, settings=settings)
     count = session.scalar(select(func.count()).select_from(PkiCertificate))
     with pytest.raises(InvalidParameter) as bad_code:
-        pki.issue_seal(session=session, department_name=DEPARTMENT, department_code="11110000000137015J")
+        pki.issue_seal(session=session, settings=settings, department_name=DEPARTMENT, department_code="11110000000137015J")
     assert bad_code.value.field == "department_code"
     with pytest.raises(UnknownCertificate):
-        pki.revoke(session=session, serial="abcdef")
+        pki.revoke(session=session, settings=settings, serial="abcdef")
     with pytest.raises(InvalidParameter):
-        pki.revoke(session=session, serial=pki.ensure_pki(session=session).root.serial)
+        pki.revoke(session=session, settings=settings, serial=pki.ensure_pki(session=session, settings=settings).root.serial)
     assert session.scalar(select(func.count()).select_from(PkiCertificate)) == count
 
 

@@ -209,6 +209,7 @@ def _render(
     pdf = signing.render_pdf(spec)
     sealed: bytes = signing.seal_pdf_sync(
         session=session,
+        settings=settings,
         pdf=pdf,
         department_name=dept.name,
         department_code=dept.credit_code,

@@ -31,6 +31,7 @@ def _display(value: Any) -> str:
 def render_and_seal(
     *,
     session: Session,
+    settings: Settings,
     license_type: LicenseType,
     identifier: str,
     holder_name: str,
@@ -61,6 +62,7 @@ def render_and_seal(
     pdf = signing.render_pdf(spec)
     sealed: bytes = signing.seal_pdf_sync(
         session=session,
+        settings=settings,
         pdf=pdf,
         department_name=issuer.name,
         department_code=issuer.credit_code,
@@ -90,6 +92,7 @@ def seal_and_store(*, session: Session, settings: Settings, blob_store: Any, lic
     try:
         pdf = render_and_seal(
             session=session,
+            settings=settings,
             license_type=lic.license_type,
             identifier=lic.identifier,
             holder_name=lic.holder_name,

@@ -73,7 +73,7 @@ def verify_pdf(
     data = file.file.read(settings.upload_limit_bytes + 1)
     if len(data) > settings.upload_limit_bytes:
         raise WalletError("the file is larger than the upload limit", field="file", code="upload_too_large")
-    return verification.verify_pdf(session=session, pdf=data, caller=caller)
+    return verification.verify_pdf(session=session, settings=settings, pdf=data, caller=caller)
 
 
 @router.post("/api/verify/sd-jwt")

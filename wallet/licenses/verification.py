@@ -171,12 +171,12 @@ def _registry_part(lic: License | None, now: datetime) -> dict[str, Any]:
 
 
 def verify_pdf(
-    *, session: Session, pdf: bytes, caller: Caller | None = None, now: datetime | None = None
+    *, session: Session, settings: Settings, pdf: bytes, caller: Caller | None = None, now: datetime | None = None
 ) -> PdfVerificationOut:
     """Seal check by signing/ (in its worker pool; ``signing.workers.WorkersBusy`` when that is full), then
     the registry: sealed original of a license? status now."""
     now = now or utcnow()
-    report = signing.verify_pdf_sync(session=session, pdf=pdf)
+    report = signing.verify_pdf_sync(session=session, settings=settings, pdf=pdf)
     sha = report.sha256
     lic = service.get_by_sha256(session=session, sha256=sha)
     registry = _registry_part(lic, now)

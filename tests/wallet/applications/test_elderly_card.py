@@ -66,7 +66,7 @@ def test_same_day_card_sealed_and_in_wallet(world: World) -> None:
     pdf = world.client.get(f"/api/applications/{app['serial']}/result.pdf", headers=holder)
     import signing
 
-    assert signing.verify_pdf_sync(session=world.session, pdf=pdf.content).valid
+    assert signing.verify_pdf_sync(session=world.session, settings=world.settings, pdf=pdf.content).valid
     cards = license_service.list_for_holders(session=world.session, holder_indexes={world.hid(ZHANG[0])})
     assert [(c.identifier, c.license_type.type_code, c.data["name"]) for c in cards] == [
         (card_id, world.types["elderly_card"], ZHANG[1])

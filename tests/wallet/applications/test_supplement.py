@@ -97,7 +97,7 @@ def test_supplement_then_approval_delivers_sealed_result_and_license(world: Worl
 
     import signing
 
-    report = signing.verify_pdf_sync(session=world.session, pdf=pdf.content)
+    report = signing.verify_pdf_sync(session=world.session, settings=world.settings, pdf=pdf.content)
     assert report.valid, report
 
     wallet = license_service.list_for_holders(session=world.session, holder_indexes={world.hid(ORG[0], "organization")})

@@ -8,6 +8,8 @@ from pyhanko.pdf_utils.generic import StreamObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from core.settings import Settings
+
 
 def _upload(client, pdf: bytes):  # type: ignore[no-untyped-def]
     return client.post("/api/wallet/verify/pdf", files={"file": ("license.pdf", pdf, "application/pdf")})
@@ -66,7 +68,7 @@ def test_tampered_pdfs_are_invalid(client, issue, local_store, kit) -> None:
         )
 
 
-def test_unregistered_but_validly_sealed_pdf(client, catalog, kit) -> None:
+def test_unregistered_but_validly_sealed_pdf(client, catalog, kit, settings: Settings) -> None:
     import signing
 
     spec = signing.DocumentSpec(
@@ -81,7 +83,7 @@ def test_unregistered_but_validly_sealed_pdf(client, catalog, kit) -> None:
         issued_on=__import__("datetime").date(2026, 1, 1),
     )
     pdf = signing.seal_pdf_sync(
-        session=catalog,
+        session=catalog, settings=settings,
         pdf=signing.render_pdf(spec),
         department_name="示例市行政审批局",
         department_code=kit.demo.APPROVAL,
