@@ -5,7 +5,7 @@
 set -euo pipefail
 purpose=${1:-run}
 run_pkgs=(fonts-droid-fallback)
-test_pkgs=(postgresql redis-server poppler-utils qpdf softhsm2 opensc libnss3-tools chromium docker-compose openssl curl)
+test_pkgs=(postgresql redis-server haproxy poppler-utils qpdf softhsm2 opensc libnss3-tools chromium docker-compose openssl curl)
 pkgs=("${run_pkgs[@]}")
 [ "$purpose" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()
