@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from random import getrandbits
 from typing import Any
 
 from core.web.security import scrub
@@ -33,7 +33,8 @@ _WELL_FORMED = re.compile(r"[A-Za-z0-9._-]{1,64}").fullmatch
 
 def request_id_for(incoming: bytes | None) -> str:
     """The request id of a request: its own ``X-Request-ID`` when well formed ([A-Za-z0-9._-], 1–64
-    characters; a balancer's or a client's), else a new random one (anything else could forge log lines)."""
+    characters; a balancer's or a client's), else a new random one (anything else could forge log lines or
+    smuggle an ID number into them)."""
     if incoming is not None:
         try:
             text = incoming.decode("ascii")
@@ -41,7 +42,7 @@ def request_id_for(incoming: bytes | None) -> str:
             text = ""
         if _WELL_FORMED(text) and scrub(text) == text:  # nor an ID number or a token smuggled into the logs
             return text
-    return secrets.token_hex(16)
+    return f"{getrandbits(128):032x}"  # unique, not secret: a request id grants nothing (os.urandom is 5× slower)
 
 
 def current_request_id() -> str | None:

@@ -114,7 +114,7 @@ class Platform:
         self.sessions = make_sessionmaker(self.engine)
 
     def serve(self) -> None:
-        self.proc = self.inst.serve(self.tmp / "server.log", **FAST)
+        self.proc = self.inst.serve(self.tmp / "server.log", ready_timeout=90, **FAST)  # a busy CI host
 
     def cli(self, *args: str) -> str:
         return self.inst.cli(*args, env=self.inst.env(**FAST)).stdout
@@ -376,8 +376,8 @@ def test_two_instances_never_deliver_a_row_twice(tmp_path: Path) -> None:
     try:
         a.cli("db", "upgrade")
         fast = {**FAST, "ONENUMBER_BACKCHANNEL_POLL_INTERVAL": "0.05"}
-        procs.append(a.serve(tmp_path / "a.log", **fast))
-        procs.append(b.serve(tmp_path / "b.log", **fast))
+        procs.append(a.serve(tmp_path / "a.log", ready_timeout=90, **fast))
+        procs.append(b.serve(tmp_path / "b.log", ready_timeout=90, **fast))
         with make_sessionmaker(engine)() as session:
             rows = [
                 outbox.enqueue(session=session, settings=Settings(issuer=a.url), client_id="rp", alg="ES256",

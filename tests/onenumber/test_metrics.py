@@ -3,7 +3,10 @@ the request id of every answer (X-Request-ID) and of the work-log entries a requ
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +14,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from core.metrics import may_scrape
+from core.metrics import MULTIPROC_VARIABLE, may_scrape, prepare_worker_directory
 from core.runtime import runtime_of
 from core.settings import Settings
 from core.worklog.models import WorkLogEntry
@@ -80,7 +83,8 @@ def test_counters_move_with_requests_by_route_template(seeded: TestClient) -> No
     assert len(pool) == 1 and pool[0] >= 0
     assert any(name == "onenumber_invalidation_received_total" for name, _ in after)
     text = seeded.get("/metrics").text
-    assert "11010519491231002X" not in text and "/api/licenses/" not in text  # route templates, never URLs
+    # route templates, never URLs: the unmatched path and its ID number appear nowhere
+    assert "11010519491231002X" not in text and "/nothing" not in text and 'route="unmatched"' in text
 
 
 def test_request_id_echoed_and_written_into_the_work_log(seeded: TestClient) -> None:
@@ -131,3 +135,20 @@ def test_login_failures_are_counted(seeded: TestClient) -> None:
     failed = seeded.post("/login", data={"csrf": csrf_of(page.text), "number": ZHANG[0], "password": "wrong"})
     assert failed.status_code == 401
     assert value(scrape(seeded), "onenumber_logins_total", outcome="failure") == before + 1
+
+
+def test_the_dashboard_draws_only_exposed_metrics(seeded: TestClient) -> None:
+    seeded.get("/jwks.json")
+    exposed = {name for name, _ in scrape(seeded)}
+    dashboard = (Path(__file__).resolve().parents[2] / "docs" / "grafana-onenumber.json").read_text(encoding="utf-8")
+    drawn = set(re.findall(r"onenumber_[a-z_]+", dashboard)) - {"onenumber_group_commit_batch_requests_bucket"}
+    assert drawn and drawn <= exposed | {"onenumber_group_commit_batch_requests_sum",
+                                         "onenumber_group_commit_batch_requests_count"}, drawn - exposed
+
+
+def test_several_workers_share_a_fresh_metrics_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(MULTIPROC_VARIABLE, raising=False)
+    assert prepare_worker_directory(1) is None and MULTIPROC_VARIABLE not in os.environ
+    (tmp_path / "counter_1.db").write_bytes(b"stale")
+    monkeypatch.setenv(MULTIPROC_VARIABLE, str(tmp_path))
+    assert prepare_worker_directory(2) == str(tmp_path) and not list(tmp_path.glob("*.db"))
