@@ -68,11 +68,6 @@ def install_tracing(app: Any) -> bool:
     except ImportError:
         log.warning("ONENUMBER_OTEL=1 but opentelemetry-api/-sdk are not installed: tracing stays off")
         return False
-    # FastAPI's own telemetry (recent versions) starts as soon as a provider is set, and records url.path and
-    # url.query, which carry ID numbers and codes: these spans replace it.
-    native = getattr(app, "_telemetry", None)
-    if isinstance(native, dict):
-        native.update(tracing=False, metrics=False, logs=False)
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         provider = TracerProvider(resource=Resource.create({"service.name": "onenumber"}))
         provider.add_span_processor(BatchSpanProcessor(_exporter()))

@@ -114,6 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="一号登录、一证通用、一网通办 — one number, one login, one wallet.",
         lifespan=lifespan,
+        # FastAPI's own telemetry (0.16x) starts whenever any OpenTelemetry provider is configured in the
+        # process, and puts url.path and url.query (ID numbers, codes) on its spans: always off here; the
+        # spans of core/tracing.py (ONENUMBER_OTEL=1) carry route templates only. Older FastAPI ignores it.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     runtime = Runtime(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine))
     runtime.put(BLOB_STORE, open_blob_store(settings))  # opened now: a bad storage URL fails at start-up

@@ -46,6 +46,7 @@ class Platform:
     instances: list[subprocess.Popen[bytes]]
     haproxy: subprocess.Popen[bytes]
     cert: Path
+    direct: list[str]  # each instance's own address (the back network)
 
 
 def _certificate(directory: Path) -> Path:
@@ -115,7 +116,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
                                        env=lb_env, stdout=log, stderr=subprocess.STDOUT)
         _wait(public, cert, until=time.monotonic() + 30)
         time.sleep(2.5)  # both servers' first health checks passed (inter 2 s, rise 2 from "last" state)
-        yield Platform(url=public, plain_url=f"http://127.0.0.1:{lb_http}", instances=servers, haproxy=haproxy, cert=cert)
+        yield Platform(url=public, plain_url=f"http://127.0.0.1:{lb_http}", instances=servers, haproxy=haproxy, cert=cert,
+                       direct=[f"http://127.0.0.1:{x.port}" for x in (a, b)])
     finally:
         if haproxy is not None:
             haproxy.terminate()
@@ -175,6 +177,17 @@ def test_the_login_limit_is_one_limit_and_cannot_be_dodged_with_forwarded_header
             codes.append(http.post("/login", data=LOGIN_FORM, headers=forged).status_code)
     assert sum(code != 429 for code in codes) == LOGIN_LIMIT, codes  # not one limit per instance or per header
     assert codes[LOGIN_LIMIT:] == [429] * LOGIN_LIMIT, codes
+
+
+def test_metrics_are_scraped_on_the_instances_never_through_the_balancer(platform: Platform) -> None:
+    """Behind the balancer the app sees the client's forwarded address, which may be in the allowed
+    networks (here loopback): the balancer itself refuses /metrics, however the path is spelt."""
+    with _client(platform) as http:
+        for path in ("/metrics", "/%6Detrics", "/metrics/", "/metrics?x=1"):
+            assert http.get(path).status_code == 404, path
+    for direct in platform.direct:
+        scraped = httpx.get(direct + "/metrics", timeout=10)
+        assert scraped.status_code == 200 and "onenumber_http_requests_total" in scraped.text
 
 
 def test_a_dead_instance_leaves_rotation(platform: Platform) -> None:
