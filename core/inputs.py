@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated
 
+from fastapi import Header
 from pydantic import AfterValidator, AwareDatetime
 
 _INT = re.compile(r"-?[0-9]{1,9}")
@@ -57,3 +58,12 @@ Day = Annotated[date, AfterValidator(_day)]
 # A moment with its UTC offset (``2026-05-01T09:00:00+08:00``), in the platform's range: a naive time would
 # be compared with the aware times in the database (a TypeError) or read in the wrong zone.
 Instant = Annotated[AwareDatetime, AfterValidator(_instant)]
+
+
+# --- the Idempotency-Key request header -------------------------------------------------------------------
+# An empty key used to be stored as "" and skipped by the replay check (``if key:``), so a second request
+# with an empty key hit the unique index: a 500. A key is 1–200 visible ASCII characters, or absent.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=200, pattern=IDEMPOTENCY_KEY_PATTERN)
+]

@@ -100,6 +100,9 @@ def settings(schema_database_url: str, tmp_path: Path) -> Settings:
         storage_url=f"file://{tmp_path / 'blobs'}",
         secret_key=TEST_MASTER_KEY,
         issuer="http://testserver",
+        # No periodic purge under tests: a long test (the failure injection runs for minutes) would see
+        # expired codes vanish mid-snapshot. The purge has its own tests, which set an interval.
+        purge_interval=0,
     )
 
 

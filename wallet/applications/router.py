@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from core.deps import SessionDep, SettingsDep
+from core.inputs import IdempotencyKey
 from storage.deps import BlobStoreDep
 from wallet.applications import access, conclusion, materials, progress, resolve, submission, views
 from wallet.applications import supplement as supplement_service
@@ -93,7 +94,7 @@ def submit(
     settings: SettingsDep,
     caller: Applier,
     now: NowDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ApplicationOut:
     """Submit with one number; returns the serial number (流水号) and the query code."""
     item = catalog.require_item(session=session, code=body.item, field="item")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from core.deps import SessionDep, SettingsDep
+from core.inputs import IdempotencyKey
 from storage.deps import BlobStoreDep
 from wallet.applications import acceptance, access, dashboard, queue, review, submission, views
 from wallet.applications.applicant import walk_in
@@ -28,7 +29,7 @@ def counter_submit(
     settings: SettingsDep,
     caller: CurrentCaller,
     now: NowDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ApplicationOut:
     """A counter clerk takes a walk-in application by the applicant's number (any centre, any item)."""
     item = catalog.require_item(session=session, code=body.item, field="item")

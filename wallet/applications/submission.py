@@ -94,6 +94,7 @@ def submit(
 ) -> Submission:
     """Submit an application; everything missing is reported at once; the same key gives the same one."""
     now = now or utcnow()
+    idempotency_key = idempotency_key or None  # "" is no key (stored, it would defeat the replay check)
     form, selections = form or {}, selections or {}
     req_hash = _submission_hash(
         item=item, applicant=applicant, form=form, commitments=commitments, selections=selections,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from core.deps import SessionDep, SettingsDep
+from core.inputs import IdempotencyKey
 from storage.deps import BlobStoreDep
 from wallet.dependencies import CurrentCaller
 from wallet.licenses import access, lifecycle, service, verification, views
@@ -30,7 +29,7 @@ def issue(
     settings: SettingsDep,
     blob_store: BlobStoreDep,
     caller: CurrentCaller,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> LicenseOut:
     """Issue a license (department system with ``license:issue``, or a clerk of the issuing department)."""
     result = service.issue(

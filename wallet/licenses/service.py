@@ -247,6 +247,7 @@ def issue(
         type_code=license_type.type_code, hid=hid, holder_name=holder_name.strip(), data=clean,
         valid_from=start, valid_until=until,
     )
+    idempotency_key = idempotency_key or None  # "" is no key (stored, it would defeat the replay check)
     if idempotency_key:
         done = _replay(session=session, license_type=license_type, key=idempotency_key, request_hash=req_hash)
         if done is not None:

@@ -112,6 +112,23 @@ def test_same_key_different_request_is_refused(world: World) -> None:
     assert world.session.execute(select(Application)).scalars().one().form_data["opening_form"]["seats"] == 40
 
 
+def test_an_empty_or_blank_key_is_refused_and_changes_nothing(world: World) -> None:
+    """An empty Idempotency-Key was stored as "" and skipped by the replay check: the second one was a 500."""
+    _licenses(world)
+    body = {
+        "item": demo.RESTAURANT,
+        "form": {"opening_form": {"address": "人民路 1 号", "seats": 40, "opening_date": "2026-04-01"}},
+    }
+    for key in ("", "", " ", "a b", "钥匙".encode()):
+        headers = {**world.token(*ZHANG, act_for=ORG[0]), "Idempotency-Key": key}
+        refused = world.client.post("/api/applications", json=body, headers=headers)
+        assert refused.status_code == 422, (key, refused.status_code, refused.text)
+        assert "Idempotency-Key" in refused.text
+    assert world.count(Application) == 0
+    without = world.client.post("/api/applications", json=body, headers=world.token(*ZHANG, act_for=ORG[0]))
+    assert without.status_code == 201, without.text
+
+
 def test_business_item_needs_the_organisation(world: World) -> None:
     before = world.worklog_size()
     r = world.client.get(f"/api/services/{demo.RESTAURANT}/prepare", headers=world.token(*ZHANG))
