@@ -9,12 +9,15 @@ configuration (only the entry points in signing/cli.py read the environment).
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from signing import asn1speed
 from signing.errors import SigningError
 from signing.pki import root_pem
 from signing.render import DocumentSpec, render_pdf
 from signing.report import SignatureReport, VerificationReport
 from signing.seal import seal_pdf, seal_pdf_sync
 from signing.verify import verify_pdf, verify_pdf_sync
+
+asn1speed.install()  # before anything is sealed or verified (see the module)
 
 
 def root_certificate_pem(*, session: Session, settings: Settings) -> str:
