@@ -132,6 +132,11 @@ class Settings(PlatformSettings):
     device_free_attempts: int = 5
     device_wrong_code_limit: int = 50
     key_rotation_days: int = 90
+    # Two-phase key rotation (idp/keys/service.py): a new signing key is in JWKS this many seconds before any
+    # instance signs with it, so every cached JWKS — a client's (HTTP max-age jwks_cache_seconds) and each
+    # instance's key ring — holds it first. Must exceed jwks_cache_seconds.
+    key_publish_seconds: int = 120
+    jwks_cache_seconds: int = 60
     worklog_seal_interval: float = 1.0
     # Abuse limits per client address and minute (core/ratelimit.py); 0 turns a limit off.
     rate_limit_verify_per_minute: int = 60
@@ -162,6 +167,15 @@ class Settings(PlatformSettings):
     metrics_allow: str = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
     log_format: Literal["", "json", "text"] = ""
     otel: bool = False
+
+    @model_validator(mode="after")
+    def _publish_before_signing(self) -> Settings:
+        if self.jwks_cache_seconds < 0 or self.key_publish_seconds <= self.jwks_cache_seconds:
+            raise ValueError(
+                "ONENUMBER_KEY_PUBLISH_SECONDS must exceed ONENUMBER_JWKS_CACHE_SECONDS (a new key must be "
+                "in every cached JWKS before tokens are signed with it)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

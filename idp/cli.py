@@ -127,10 +127,18 @@ def _keys(args: argparse.Namespace) -> int:
         if args.keys_command == "rotate":
             for alg in args.alg or list(key_service.ALGORITHMS):
                 row = key_service.rotate(session=session, settings=settings, alg=alg)
-                print(f"{alg}: new active key {row.kid}; previous key stays in JWKS until its tokens expire")
+                print(
+                    f"{alg}: new key {row.kid} is in JWKS now and signs from {row.activates_at:%Y-%m-%d %H:%M:%S} "
+                    f"UTC ({settings.key_publish_seconds} s); the previous key stays in JWKS until its tokens expire"
+                )
         elif args.keys_command == "check":
             rotated = key_service.scheduled_rotation(session=session, settings=settings)
             print("rotated: " + (", ".join(rotated) if rotated else "nothing due"))
+        elif args.keys_command == "list":
+            for row in key_service.listing(session=session):
+                since = f"{row.activates_at:%Y-%m-%d %H:%M:%S}" if row.activates_at else "-"
+                until = f"{row.not_after:%Y-%m-%d %H:%M:%S}" if row.not_after else "-"
+                print(f"{row.kid}\t{row.alg}\t{row.state}\tsigns from {since}\tin JWKS until {until}")
     return 0
 
 
@@ -239,9 +247,13 @@ def register(
 
     keys = subparsers.add_parser("keys", help="token signing keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
-    rot = ksub.add_parser("rotate", help="activate new keys; old ones verify until their tokens expire")
+    rot = ksub.add_parser(
+        "rotate",
+        help="publish new keys, signing from ONENUMBER_KEY_PUBLISH_SECONDS on; old ones verify until their tokens expire",
+    )
     rot.add_argument("--alg", action="append", choices=["ES256", "RS256"])
     ksub.add_parser("check", help="rotate keys older than ONENUMBER_KEY_ROTATION_DAYS")
+    ksub.add_parser("list", help="signing keys: state, when each signs from, until when it is in JWKS (UTC)")
     keys.set_defaults(func=_keys)
     if keys_commands is not None:  # the composition root's own key commands (rotate-master); their
         keys_commands(ksub)  # sub-parser defaults (func) override the group's

@@ -51,7 +51,8 @@ async def jwks(request: Request) -> Response:
     body = ring.jwks_body() if ring is not None else None
     if body is None:  # first call, or the cached copy is stale: the database is read in a thread
         body = await run_in_threadpool(_jwks_body, request)
-    return Response(body, media_type="application/json", headers={"Cache-Control": "public, max-age=60"})
+    max_age = settings_of(request).jwks_cache_seconds  # a rotation publishes new keys longer ahead than this
+    return Response(body, media_type="application/json", headers={"Cache-Control": f"public, max-age={max_age}"})
 
 
 def _jwks_body(request: Request) -> bytes:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ MASTER_KEY = "cross-instance-master-key-0123456789abc"
 CLIENT = ("cross-check", "cross-check-secret-0123456789")
 LISTENER = "onenumber-b-listen"  # the application_name of B's LISTEN connection (its listen URL)
 ADMIN = ("440882198503293017", "Wangwu-2026")  # 王五 holds the admin role in the demo data (idp/seed.py)
+# Two-phase key rotation on a short clock: a new key is in JWKS PUBLISH_S before it signs; JWKS may be cached
+# for JWKS_CACHE_S (the production defaults are 120 and 60).
+PUBLISH_S, JWKS_CACHE_S = 4, 1
+ROTATION = {"ONENUMBER_KEY_PUBLISH_SECONDS": str(PUBLISH_S), "ONENUMBER_JWKS_CACHE_SECONDS": str(JWKS_CACHE_S)}
 
 
 @dataclass
@@ -79,7 +84,7 @@ def _pair(tmp_path: Path, *, seed: bool) -> Iterator[Pair]:
             "--department-code",
             "11110000000245016J",
         )
-        servers.append(a.serve(tmp_path / "a.log", ready_timeout=120, ONENUMBER_WORKLOG_SEAL_INTERVAL="0"))
+        servers.append(a.serve(tmp_path / "a.log", ready_timeout=120, ONENUMBER_WORKLOG_SEAL_INTERVAL="0", **ROTATION))
         listen_url = tmp_path / "listen_url"
         listen_url.write_text(f"{url}?application_name={LISTENER}\n")
         # one platform: both instances are the same issuer (behind a balancer they share one URL)
@@ -90,6 +95,7 @@ def _pair(tmp_path: Path, *, seed: bool) -> Iterator[Pair]:
                 ONENUMBER_WORKLOG_SEAL_INTERVAL="0",
                 ONENUMBER_ISSUER=a.url,
                 ONENUMBER_LISTEN_URL_FILE=str(listen_url),
+                **ROTATION,
             )
         )
         yield Pair(a, b)
@@ -172,18 +178,73 @@ def _kid(token: str) -> str:
     return str(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"])
 
 
-def test_a_signing_key_rotated_elsewhere_is_used_and_published_by_b_at_once(pair: Pair) -> None:
-    b = pair.b.url
-    old_kid = _kid(_grant(b).json()["access_token"])  # B's key ring knows the active key (for 30 s)
-    assert old_kid in {k["kid"] for k in httpx.get(b + "/jwks.json").json()["keys"]}
-    settings = Settings(database_url=pair.a.database_url, secret_key=MASTER_KEY)
-    engine = make_engine(settings.database_url)
+@dataclass
+class _Samples:
+    """What two instances answered while a rotation happened (monotonic times when each request started)."""
+
+    tokens: list[tuple[float, str, str]]  # (time, instance, kid of the access token)
+    jwks: list[tuple[float, str, frozenset[str]]]  # (time, instance, kids published)
+
+
+def _sample(bases: dict[str, str], until: Callable[[], bool], samples: _Samples) -> list[threading.Thread]:
+    def run(name: str, base: str) -> None:
+        with httpx.Client(base_url=base, timeout=10) as http:
+            while not until():
+                started = time.monotonic()
+                keys = http.get("/jwks.json").raise_for_status().json()["keys"]
+                samples.jwks.append((started, name, frozenset(k["kid"] for k in keys)))
+                started = time.monotonic()
+                token = http.post("/token", data={
+                    "grant_type": "client_credentials", "client_id": CLIENT[0], "client_secret": CLIENT[1],
+                    "scope": "license:verify",
+                }).raise_for_status().json()["access_token"]
+                samples.tokens.append((started, name, _kid(token)))
+
+    threads = [threading.Thread(target=run, args=item, daemon=True) for item in bases.items()]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def test_a_rotation_signs_nothing_that_any_cached_jwks_lacks(pair: Pair) -> None:
+    """`keys rotate` run by a third process while A and B issue tokens and serve JWKS without pause: the new
+    key is published at both first, both sign with it from its activation time on, and no token at any
+    moment carries a kid missing from a JWKS either instance served within a cache lifetime before it."""
+    assert JWKS_CACHE_S < PUBLISH_S
+    engine = make_engine(pair.a.database_url)
+    assert _listening(engine), "B does not listen on its ONENUMBER_LISTEN_URL"
+    samples, stop_at = _Samples([], []), [float("inf")]
+    threads = _sample({"A": pair.a.url, "B": pair.b.url}, lambda: time.monotonic() > stop_at[0], samples)
+    time.sleep(1.0)
+    old_kids = {kid for _, _, kid in samples.tokens}
+    assert len(old_kids) == 1, old_kids
+    settings = Settings(
+        database_url=pair.a.database_url, secret_key=MASTER_KEY,
+        key_publish_seconds=PUBLISH_S, jwks_cache_seconds=JWKS_CACHE_S,
+    )
     with session_scope(make_sessionmaker(engine)) as session:  # what `onenumber keys rotate` does
         new_kid = key_service.rotate(session=session, settings=settings, alg="ES256").kid
+    rotated_at = time.monotonic()
+    stop_at[0] = rotated_at + PUBLISH_S + 3.0
+    for thread in threads:
+        thread.join(timeout=PUBLISH_S + 30)
     engine.dispose()
-    assert _kid(_grant(b).json()["access_token"]) == new_kid
-    published = {k["kid"] for k in httpx.get(b + "/jwks.json").json()["keys"]}
-    assert {old_kid, new_kid} <= published  # the old key verifies what it signed until it retires
+
+    for name in ("A", "B"):
+        signed = [t for t, who, kid in samples.tokens if who == name and kid == new_kid]
+        shown = [t for t, who, kids in samples.jwks if who == name and new_kid in kids]
+        assert signed and shown, f"{name} never signed with or published the new key"
+        assert min(signed) >= rotated_at + PUBLISH_S - 0.5, f"{name} signed with the new key before its time"
+        assert min(shown) <= rotated_at + PUBLISH_S - JWKS_CACHE_S, f"{name} published the new key too late"
+        assert max(t for t, who, kid in samples.tokens if who == name and kid != new_kid) < min(signed) + 0.5
+    late = [
+        (round(t - rotated_at, 2), who, kid, round(seen - rotated_at, 2), where)
+        for t, who, kid in samples.tokens
+        for seen, where, kids in samples.jwks
+        if seen >= t - JWKS_CACHE_S and kid not in kids
+    ]
+    assert not late, f"tokens whose kid a JWKS served within its cache lifetime lacked: {late[:5]}"
+    assert len(samples.tokens) > 50 and len(samples.jwks) > 50, (len(samples.tokens), len(samples.jwks))
 
 
 class _Form(HTMLParser):
