@@ -382,6 +382,32 @@ def test_unicode_digits_and_bad_dates_in_page_forms(server: Server, world_tools:
                 page_answer(browser.get(f"/console/applications/{server.serial[:-1]}{SUP}"))
 
 
+def test_admin_validity_that_is_not_a_plain_number_is_refused_on_the_page(server: Server, world_tools: Any) -> None:
+    """``years=--5`` passed ``lstrip("-")`` and ``10²⁰`` was saved, after which every issuance of the type failed:
+    the admin page now answers 4xx with the form again, naming the validity, and nothing is saved; a plain number saves."""
+    with server.client() as browser:
+        world_tools.hall_login(browser, *WANG)
+        page = browser.get("/admin/types/new")
+        assert page.status_code == 200, page.text[:300]
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token, page.text[:300]
+        base = {
+            "csrf": token.group(1), "name": "试点许可证", "name_en": "Pilot permit", "issuer_code": "11110000000137015K",
+            "holder_kind": "person", "reuse_class": "while_valid", "description": "",
+            "field_schema": '{"type": "object", "properties": {"note": {"type": "string"}}}',
+        }
+        for n, (years, months) in enumerate((("--5", ""), (SUP, ""), ("10²⁰", ""), ("1", "--2"), ("1", "1" + SUP))):
+            code = f"PILOTBAD{n}"
+            answer = browser.post("/admin/types", data={**base, "type_code": code, "years": years, "months": months})
+            text = page_error(answer)
+            alert = re.search(r'id="admin-error">([^<]*)<', text)
+            assert alert and "有效期" in alert.group(1), (years, months, alert)  # names the validity, in Chinese
+            assert code not in browser.get("/admin").text, (years, months)  # nothing saved
+        saved = browser.post("/admin/types", data={**base, "type_code": "PILOTOK", "years": "5", "months": ""})
+        assert saved.status_code in (302, 303), saved.text[:300]
+        assert "PILOTOK" in browser.get("/admin").text
+
+
 def test_server_logged_no_traceback(server: Server) -> None:
     """Last in the module: none of the above reached the last-resort handler or uvicorn's error log."""
     text = server.log.read_text(errors="replace")

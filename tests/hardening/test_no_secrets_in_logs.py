@@ -198,6 +198,9 @@ def test_server_output_and_access_log_carry_no_secrets(world_tools: Any, live_se
     stop(server)
     text = log.read_text()
     assert '"GET /hall/callback?code=[redacted]' in text, "the access log was not captured"
+    # the idp's login ticket (a signed, replayable-for-minutes proof of a fresh login) rides in /authorize's query
+    tickets = re.findall(r"login_ticket=([^&\s\"]*)", text)
+    assert tickets and set(tickets) == {"[redacted]"}, tickets[:3]
     settings = Settings(secret_key=MASTER_KEY)
     assert not leaks(text, seen, settings), [line for line in text.splitlines()
                                              if leaks(line, seen, settings)][:10]

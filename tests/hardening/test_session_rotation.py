@@ -153,6 +153,20 @@ def test_acting_for_and_step_up_at_the_idp_renew_the_session_cookie(seeded: Any)
     assert signed_in_at_idp(seeded, stepped) and not signed_in_at_idp(seeded, acting)
 
 
+def test_a_hall_csrf_token_planted_before_login_is_refused_after_it(seeded: Any) -> None:
+    """Double-submit CSRF is only as good as the cookie: one planted before login must not pass after it."""
+    victim = TestClient(seeded)
+    victim.cookies.set(WALLET_CSRF, PLANTED, domain=HOST)
+    drive(victim, victim.get("/hall/login", follow_redirects=False), number=ZHANG[0], password=ZHANG[1])
+    renewed = victim.cookies.get(WALLET_CSRF)
+    assert renewed and renewed != PLANTED
+    refused = victim.post("/hall/logout", data={"csrf": PLANTED}, follow_redirects=False)
+    assert refused.status_code == 403, refused.status_code
+    assert victim.get("/hall/licenses", follow_redirects=False).status_code == 200  # still signed in
+    page = victim.get("/hall/licenses")
+    assert csrf_of(page.text) == renewed and PLANTED not in page.text
+
+
 def test_hall_switch_to_acting_for_the_company_gives_a_new_session(seeded: Any) -> None:
     browser = hall_login(seeded)
     before, csrf_before = browser.cookies.get("hall_session"), browser.cookies.get(WALLET_CSRF)

@@ -230,6 +230,46 @@ def test_the_app_purges_on_its_schedule(settings: Settings, engine: Engine) -> N
             raise AssertionError("the scheduled purge did not remove the expired session")
 
 
+def test_a_revoked_token_stays_refused_until_it_expires_then_the_schedule_purges_its_row(
+    settings: Settings, engine: Engine
+) -> None:
+    """Over HTTP: /revoke writes a row, /introspect says inactive while the token would still be valid, and the
+    running app's scheduled purge deletes the row once the token is past its exp plus the grace."""
+    from idp.oauth import clients as client_service
+
+    app = create_app(settings.model_copy(update={"purge_interval": 0.05}))
+    with runtime_of(app).sessionmaker() as session:
+        client_service.create(session=session, settings=settings, client_id="purge-rs", name="资源服务", kind="department",
+                              grant_types=["client_credentials"], scopes=["license:verify"], secret="purge-rs-secret-0123",
+                              department_code="11110000000245016J")
+        session.commit()
+    auth = ("purge-rs", "purge-rs-secret-0123")
+    with TestClient(app) as client:
+        token = client.post("/token", data={"grant_type": "client_credentials", "scope": "license:verify"}, auth=auth)
+        assert token.status_code == 200, token.text
+        access = token.json()["access_token"]
+        assert client.post("/introspect", data={"token": access}, auth=auth).json()["active"] is True
+        assert client.post("/revoke", data={"token": access}, auth=auth).status_code == 200
+        time.sleep(0.3)  # several purge runs: the row of a token that is still valid stays, and so does the refusal
+        with runtime_of(app).sessionmaker() as session:
+            (row,) = session.scalars(select(AccessToken)).all()
+            jti = row.jti
+        assert client.post("/introspect", data={"token": access}, auth=auth).json()["active"] is False
+        with runtime_of(app).sessionmaker() as session:  # the token's life (and the grace) has run out
+            row = session.get(AccessToken, jti)
+            assert row is not None
+            row.expires_at = utcnow() - REVOCATION_GRACE - timedelta(seconds=1)
+            session.commit()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with runtime_of(app).sessionmaker() as session:
+                if session.get(AccessToken, jti) is None:
+                    break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the scheduled purge did not remove the expired revocation")
+
+
 def test_an_interval_of_zero_turns_the_schedule_off(settings: Settings, engine: Engine) -> None:
     app = create_app(settings.model_copy(update={"purge_interval": 0}))
     row_id = _expired_web_session(runtime_of(app).sessionmaker, settings)

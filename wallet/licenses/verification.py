@@ -17,7 +17,7 @@ from core.groupread import GroupRead
 from core.metrics import VERIFICATIONS
 from core.settings import Settings
 from wallet.dependencies import Caller
-from wallet.errors import Forbidden, InvalidPresentation, LicenseNotFound
+from wallet.errors import Forbidden, InvalidPresentation, LicenseNotFound, refuse_id_number
 from wallet.licenses import access, grants, presentation, refs, service, views
 from wallet.licenses.models import AccessLog, License
 from wallet.licenses.schemas import LicenseOut, PdfVerificationOut, StatusOut, VerificationOut
@@ -122,6 +122,7 @@ def read_as_department(
 ) -> LicenseOut:
     """A department reads a license as its issuer or through an active grant; logged; else 404."""
     now = now or utcnow()
+    refuse_id_number(purpose, field="purpose")  # the purpose is stored and shown to the holder in their access log
     if not caller.reading_departments() and caller.is_person:
         raise LicenseNotFound()
     lic = service.get_by_identifier(session=session, identifier=identifier)

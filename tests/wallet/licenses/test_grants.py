@@ -77,6 +77,13 @@ def test_type_grant_withdrawal_and_wrong_holder_number(client, issue, kit) -> No
     assert resp.status_code == 201, resp.text
     school = kit.bearer(kit.department(kit.demo.MARKET, client_id="school-rp", scope="license:verify"))
     body = {"identifier": lic.identifier, "holder_number": kit.LI.number, "purpose": "入学登记"}
+    # the purpose is stored and shown to the holder: one that carries an ID number is refused, nothing logged
+    named = client.post(
+        "/api/verify/license", json={**body, "purpose": f"核验 {kit.ZHANG.number} 的入学资格"}, headers=school
+    )
+    assert named.status_code == 422, named.text
+    assert (named.json()["error"], named.json()["field"]) == ("id_number_in_text", "purpose")
+    assert kit.ZHANG.number not in named.text
     ok = client.post("/api/verify/license", json=body, headers=school)
     assert ok.status_code == 200 and ok.json()["status"] == "valid"
     wrong = client.post(
@@ -118,4 +125,5 @@ def test_bad_grants_are_refused(client, issue, kit, body, field) -> None:
     }
     resp = client.post("/api/wallet/grants", json=payload, headers=kit.bearer(kit.person(kit.LI)))
     assert resp.status_code in (400, 404, 422) and resp.json()["field"] == field, resp.text
+    assert "110102199101010078" not in resp.text  # a refused purpose is not echoed with the number in it
     assert client.get("/api/wallet/grants", headers=kit.bearer(kit.person(kit.LI))).json() == []
