@@ -404,3 +404,46 @@ def test_two_instances_never_deliver_a_row_twice(tmp_path: Path) -> None:
         server.shutdown()
         engine.dispose()
         drop_database(url)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PG, reason="two instances share one PostgreSQL database: the PostgreSQL suite")
+def test_another_instance_delivers_after_the_sender_was_killed_and_the_receiver_was_down(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """A logs out while the relying party is down, and is killed with SIGKILL; B, on the same database,
+    retries while the receiver is still down, and delivers once it is back."""
+    receiver = platform.receiver
+    receiver.stop()  # connection refused
+    receiver.tokens.clear()
+    other = Instance(platform.url, platform.tmp / "blobs", MASTER_KEY)
+    b = None
+    try:
+        sid = platform.logout()
+        _wait(lambda: platform.row(sid).attempts >= 1)  # A's own attempt failed
+        platform.proc.kill()
+        platform.proc.wait(timeout=10)
+        platform.proc = None
+        assert platform.row(sid).state == PENDING
+        # B keeps trying for longer than A would have (its own settings), on the row A left
+        patient = {**FAST, "ONENUMBER_BACKCHANNEL_MAX_ATTEMPTS": "40"}
+        tried = platform.row(sid).attempts  # A's
+        b = other.serve(tmp_path / "b.log", ready_timeout=90, **patient)
+        # an attempt is counted when it is claimed: B's third claim means its first two failed (receiver down)
+        _wait(lambda: platform.row(sid).attempts >= tried + 3, timeout=30)
+        down = platform.row(sid)
+        assert down.state == PENDING and down.last_error == "ConnectError" and not receiver.tokens
+        receiver.start()
+        row = platform.wait_for(sid, DELIVERED, timeout=30)
+        assert row.attempts >= tried + 3
+        (token,) = receiver.tokens
+        decoded = jwt.decode(token, KeySet.import_key_set(httpx.get(other.url + "/jwks.json", timeout=10).json()))
+        assert decoded.claims["sid"] == sid and decoded.claims["aud"] == PORTAL[0]
+        assert decoded.claims["events"] == {outbox.BACKCHANNEL_EVENT: {}}
+    finally:
+        if b is not None:
+            stop(b)
+        if receiver.server is None:
+            receiver.start()
+        if platform.proc is None:
+            platform.serve()  # the module's platform serves on for whatever runs after
