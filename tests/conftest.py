@@ -27,6 +27,32 @@ install_kernel_hooks()
 hypothesis_settings.register_profile("onenumber", deadline=None)
 hypothesis_settings.load_profile("onenumber")
 
+# Tests whose outcome does not depend on the suite's database engine — no database at all, or PostgreSQL and S3
+# servers of their own — are marked ``once``: ``make test`` runs them in the SQLite run only (tools/test.sh
+# deselects them on PostgreSQL), instead of twice.
+ONCE = (
+    "tests/identifiers/",
+    "tests/storage/test_storage_s3.py",
+    "tests/storage/test_storage_local.py",
+    "tests/storage/test_storage_contract.py",
+    "tests/storage/test_storage_url.py",
+    "tests/signing/test_hostile_pdfs.py",
+    "tests/signing/test_verify_workers.py",
+    "tests/signing/test_asn1speed.py",
+    "tests/interop/",
+    "tests/hardening/test_database_restart.py",  # its own PostgreSQL cluster
+    "tests/hardening/test_balancer_outages.py",  # its own PostgreSQL cluster and S3 server
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.resolve().relative_to(ROOT).as_posix()
+        if where.startswith(ONCE):
+            item.add_marker(pytest.mark.once)
+
+
 PG_ADMIN_URL = os.environ.get("ONENUMBER_TEST_DATABASE_URL")
 S3_ENDPOINT = os.environ.get("ONENUMBER_TEST_S3_ENDPOINT")
 TEST_MASTER_KEY = "test-master-key-0123456789abcdef0123456789"

@@ -38,12 +38,13 @@ export ONENUMBER_TEST_S3_ENDPOINT="127.0.0.1:$S3_PORT"
 export ONENUMBER_TEST_S3_ACCESS_KEY=onenumber ONENUMBER_TEST_S3_SECRET_KEY=onenumber-dev-secret
 rm -rf test-artifacts && mkdir -p test-artifacts
 
-# The SQLite and PostgreSQL runs go side by side (each test has its own database and bucket).
+# The SQLite and PostgreSQL runs go side by side (each test has its own database and bucket); tests that do not
+# depend on the engine (marker "once", tests/conftest.py) run in the SQLite run only.
 step "pytest on SQLite and on PostgreSQL, in parallel"
 ( ONENUMBER_TEST_DATABASE_URL= python -m pytest -p no:cacheprovider --junitxml=test-artifacts/sqlite.xml \
     --ignore=tests/browser "$@" > test-artifacts/sqlite.log 2>&1; echo $? > test-artifacts/sqlite.rc ) &
 ( ONENUMBER_TEST_DATABASE_URL="$PG_URL" python -m pytest -p no:cacheprovider --junitxml=test-artifacts/postgresql.xml \
-    --ignore=tests/browser -m "not sqlite_only" "$@" > test-artifacts/postgresql.log 2>&1; \
+    --ignore=tests/browser -m "not sqlite_only and not once" "$@" > test-artifacts/postgresql.log 2>&1; \
   echo $? > test-artifacts/postgresql.rc ) &
 wait
 for run in sqlite postgresql; do

@@ -23,7 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers.ops_helpers import ROOT, Instance, drop_database, free_port, new_database, stop
+from tests.helpers import balancer_helpers as lb
+from tests.helpers.ops_helpers import Instance, drop_database, free_port, new_database, stop
 from tests.helpers.redis_helpers import RedisServer
 
 pytestmark = [
@@ -49,55 +50,29 @@ class Platform:
     direct: list[str]  # each instance's own address (the back network)
 
 
-def _certificate(directory: Path) -> Path:
-    """A self-signed certificate for 127.0.0.1 and its key in one PEM file, as HAProxy wants it."""
-    key, cert = directory / "lb.key", directory / "lb.crt"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    pem = directory / "lb.pem"
-    pem.write_bytes(cert.read_bytes() + key.read_bytes())
-    return pem
-
-
-def _wait(url: str, cert: Path, *, until: float) -> None:
-    while time.monotonic() < until:
-        try:
-            if httpx.get(url + "/readyz", verify=str(cert), timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not become ready")
-
-
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     tmp = tmp_path_factory.mktemp("balancer")
     redis_server = RedisServer(tmp / "redis", password="balancer-redis-password")
     redis_server.start()
     url = new_database(tmp)
-    lb_https, lb_http, lb_metrics = free_port(), free_port(), free_port()
-    public = f"https://127.0.0.1:{lb_https}"
-    a = Instance(database_url=url, blob_dir=tmp / "blobs", secret_key=MASTER_KEY)
-    b = Instance(database_url=url, blob_dir=tmp / "blobs", secret_key=MASTER_KEY)
-    env = {
-        "ONENUMBER_ISSUER": public,
-        "ONENUMBER_FORWARDED_ALLOW_IPS": "127.0.0.1",  # the balancer's address: only it is believed
-        "ONENUMBER_REDIS_URL": redis_server.url,
-        "ONENUMBER_RATE_LIMIT_LOGIN_PER_MINUTE": str(LOGIN_LIMIT),
-        "ONENUMBER_WORKLOG_SEAL_INTERVAL": "0",
-        "ONENUMBER_PURGE_INTERVAL": "0",
-    }
+    a = Instance(database_url=url, blob_dir=tmp / "blobs", secret_key=MASTER_KEY, port=free_port())
+    b = Instance(database_url=url, blob_dir=tmp / "blobs", secret_key=MASTER_KEY, port=free_port())
     servers: list[subprocess.Popen[bytes]] = []
-    haproxy = None
+    balancer = None
     try:
+        balancer = lb.start(tmp, (f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"))
+        env = {
+            "ONENUMBER_ISSUER": balancer.url,
+            "ONENUMBER_FORWARDED_ALLOW_IPS": "127.0.0.1",  # the balancer's address: only it is believed
+            "ONENUMBER_REDIS_URL": redis_server.url,
+            "ONENUMBER_RATE_LIMIT_LOGIN_PER_MINUTE": str(LOGIN_LIMIT),
+            "ONENUMBER_WORKLOG_SEAL_INTERVAL": "0",
+            "ONENUMBER_PURGE_INTERVAL": "0",
+        }
         a.cli("db", "upgrade")
         a.cli("clients", "add", CLIENT[0], "--kind", "department", "--grant-types", "client_credentials",
               "--scopes", "license:verify", "--secret", CLIENT[1], "--department-code", "11110000000245016J")
-        a.port, b.port = free_port(), free_port()
         with ThreadPoolExecutor(2) as pool:
             starts = [pool.submit(x.serve, tmp / f"{n}.log", ready_timeout=READY_TIMEOUT, **env)
                       for n, x in (("a", a), ("b", b))]
@@ -105,23 +80,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         for s in starts:
             if s.exception() is not None:
                 raise AssertionError("an instance did not start") from s.exception()
-        cert = _certificate(tmp)
-        lb_env = {**os.environ, "ONENUMBER_LB_HTTPS_BIND": f"127.0.0.1:{lb_https}",
-                  "ONENUMBER_LB_HTTP_BIND": f"127.0.0.1:{lb_http}", "ONENUMBER_LB_METRICS_BIND": f"127.0.0.1:{lb_metrics}",
-                  "ONENUMBER_LB_TLS_PEM": str(cert), "ONENUMBER_LB_APP_A": f"127.0.0.1:{a.port}",
-                  "ONENUMBER_LB_APP_B": f"127.0.0.1:{b.port}", "ONENUMBER_LB_DNS": "127.0.0.1:53",
-                  "ONENUMBER_LB_MAXCONN": "1000"}
-        with open(tmp / "haproxy.log", "wb") as log:
-            haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(ROOT / "deploy/haproxy/haproxy.cfg")],
-                                       env=lb_env, stdout=log, stderr=subprocess.STDOUT)
-        _wait(public, cert, until=time.monotonic() + 30)
-        time.sleep(2.5)  # both servers' first health checks passed (inter 2 s, rise 2 from "last" state)
-        yield Platform(url=public, plain_url=f"http://127.0.0.1:{lb_http}", instances=servers, haproxy=haproxy, cert=cert,
-                       direct=[f"http://127.0.0.1:{x.port}" for x in (a, b)])
+        lb.wait_ready(balancer)
+        yield Platform(url=balancer.url, plain_url=balancer.plain_url, instances=servers, haproxy=balancer.proc,
+                       cert=balancer.cert, direct=[f"http://127.0.0.1:{x.port}" for x in (a, b)])
     finally:
-        if haproxy is not None:
-            haproxy.terminate()
-            haproxy.wait(timeout=10)
+        if balancer is not None:
+            balancer.stop()
         for server in servers:
             if server.poll() is None:
                 stop(server)

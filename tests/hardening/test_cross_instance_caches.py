@@ -46,6 +46,7 @@ pytestmark = [
 ]
 MASTER_KEY = "cross-instance-master-key-0123456789abc"
 CLIENT = ("cross-check", "cross-check-secret-0123456789")
+ROTATION_CLIENT = ("rotation-check", "rotation-check-secret-0123456789")
 LISTENER = "onenumber-b-listen"  # the application_name of B's LISTEN connection (its listen URL)
 ADMIN = ("440882198503293017", "Wangwu-2026")  # 王五 holds the admin role in the demo data (idp/seed.py)
 # Two-phase key rotation on a short clock: a new key is in JWKS PUBLISH_S before it signs; JWKS may be cached
@@ -105,9 +106,11 @@ def _pair(tmp_path: Path, *, seed: bool) -> Iterator[Pair]:
         drop_database(url)
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[Pair]:
-    yield from _pair(tmp_path, seed=False)
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    """Shared by the client and key tests (two instances take half a minute to start on a busy host); each
+    test uses clients of its own, so their order does not matter."""
+    yield from _pair(tmp_path_factory.mktemp("pair"), seed=False)
 
 
 @pytest.fixture
@@ -195,8 +198,8 @@ def _sample(bases: dict[str, str], until: Callable[[], bool], samples: _Samples)
                 samples.jwks.append((started, name, frozenset(k["kid"] for k in keys)))
                 started = time.monotonic()
                 token = http.post("/token", data={
-                    "grant_type": "client_credentials", "client_id": CLIENT[0], "client_secret": CLIENT[1],
-                    "scope": "license:verify",
+                    "grant_type": "client_credentials", "client_id": ROTATION_CLIENT[0],
+                    "client_secret": ROTATION_CLIENT[1], "scope": "license:verify",
                 }).raise_for_status().json()["access_token"]
                 samples.tokens.append((started, name, _kid(token)))
 
@@ -213,15 +216,19 @@ def test_a_rotation_signs_nothing_that_any_cached_jwks_lacks(pair: Pair) -> None
     assert JWKS_CACHE_S < PUBLISH_S
     engine = make_engine(pair.a.database_url)
     assert _listening(engine), "B does not listen on its ONENUMBER_LISTEN_URL"
+    settings = Settings(
+        database_url=pair.a.database_url, secret_key=MASTER_KEY,
+        key_publish_seconds=PUBLISH_S, jwks_cache_seconds=JWKS_CACHE_S,
+    )
+    with session_scope(make_sessionmaker(engine)) as session:  # a client of its own (another test disables one)
+        clients.create(session=session, settings=settings, client_id=ROTATION_CLIENT[0], name="轮换检查",
+                       kind="department", grant_types=["client_credentials"], scopes=["license:verify"],
+                       secret=ROTATION_CLIENT[1], department_code="11110000000245016J")
     samples, stop_at = _Samples([], []), [float("inf")]
     threads = _sample({"A": pair.a.url, "B": pair.b.url}, lambda: time.monotonic() > stop_at[0], samples)
     time.sleep(1.0)
     old_kids = {kid for _, _, kid in samples.tokens}
     assert len(old_kids) == 1, old_kids
-    settings = Settings(
-        database_url=pair.a.database_url, secret_key=MASTER_KEY,
-        key_publish_seconds=PUBLISH_S, jwks_cache_seconds=JWKS_CACHE_S,
-    )
     with session_scope(make_sessionmaker(engine)) as session:  # what `onenumber keys rotate` does
         new_kid = key_service.rotate(session=session, settings=settings, alg="ES256").kid
     rotated_at = time.monotonic()
