@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import httpx
 import pytest
 
 from tests.helpers import balancer_helpers as lb
-from tests.helpers.ops_helpers import Instance, drop_database, free_port, new_database, stop
+from tests.helpers.ops_helpers import Instance, drop_database, free_port, new_database
 from tests.helpers.redis_helpers import RedisServer
 
 pytestmark = [
@@ -73,22 +72,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         a.cli("db", "upgrade")
         a.cli("clients", "add", CLIENT[0], "--kind", "department", "--grant-types", "client_credentials",
               "--scopes", "license:verify", "--secret", CLIENT[1], "--department-code", "11110000000245016J")
-        with ThreadPoolExecutor(2) as pool:
-            starts = [pool.submit(x.serve, tmp / f"{n}.log", ready_timeout=READY_TIMEOUT, **env)
-                      for n, x in (("a", a), ("b", b))]
-        servers.extend(s.result() for s in starts if s.exception() is None)
-        for s in starts:
-            if s.exception() is not None:
-                raise AssertionError("an instance did not start") from s.exception()
+        servers.extend(lb.serve_pair((a, b), tmp, ready_timeout=READY_TIMEOUT, **env))
         lb.wait_ready(balancer)
         yield Platform(url=balancer.url, plain_url=balancer.plain_url, instances=servers, haproxy=balancer.proc,
                        cert=balancer.cert, direct=[f"http://127.0.0.1:{x.port}" for x in (a, b)])
     finally:
-        if balancer is not None:
-            balancer.stop()
-        for server in servers:
-            if server.poll() is None:
-                stop(server)
+        lb.shut_down(balancer, servers)
         drop_database(url)
         redis_server.stop()
 

@@ -21,7 +21,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -30,7 +29,7 @@ import pytest
 
 from tests.helpers import balancer_helpers as lb
 from tests.helpers.idp_helpers import RP, RP_REDIRECT, ZHANG, login_code
-from tests.helpers.ops_helpers import ROOT, Instance, free_port, stop
+from tests.helpers.ops_helpers import ROOT, Instance, free_port
 
 pytestmark = [
     pytest.mark.slow,
@@ -112,20 +111,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         a.cli("clients", "add", RP, "--kind", "web", "--trusted", "--secret", RP_SECRET, "--redirect-uris",
               RP_REDIRECT, "--scopes", "openid profile", env=a.env(**env))
         a.cli("persons", "add", ZHANG[0], "张三", "--password", ZHANG[1], env=a.env(**env))
-        with ThreadPoolExecutor(2) as pool:
-            starts = [pool.submit(x.serve, tmp / f"{n}.log", ready_timeout=120, **env) for n, x in (("a", a), ("b", b))]
-        procs.extend(s.result() for s in starts if s.exception() is None)
-        for s in starts:
-            if s.exception() is not None:
-                raise AssertionError("an instance did not start") from s.exception()
+        procs.extend(lb.serve_pair((a, b), tmp, ready_timeout=120, **env))
         lb.wait_ready(balancer)
         yield Site(balancer=balancer, instances=[a, b], procs=procs, pg=(pg_data, pg_port), s3=(s3_dir, s3_port))
     finally:
-        if balancer is not None:
-            balancer.stop()
-        for proc in procs:
-            if proc.poll() is None:
-                stop(proc)
+        lb.shut_down(balancer, procs)
         subprocess.run(["bash", str(ROOT / "tools/s3.sh"), "stop", s3_dir], timeout=60, capture_output=True)
         subprocess.run(["bash", str(ROOT / "tools/pg.sh"), "stop", pg_data], timeout=60, capture_output=True)
         shutil.rmtree(work, ignore_errors=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.helpers.ops_helpers import ROOT, free_port
+from tests.helpers.ops_helpers import ROOT, Instance, free_port, stop
 
 
 def certificate(directory: Path) -> Path:
@@ -78,3 +79,27 @@ def wait_ready(balancer: Balancer, *, timeout: float = 30) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"{balancer.url} did not become ready")
+
+
+def serve_pair(instances: tuple[Instance, Instance], directory: Path, *, ready_timeout: float,
+               **env: str) -> list[subprocess.Popen[bytes]]:
+    """Start both instances at once (each takes seconds on a busy host); every started one, or an error."""
+    with ThreadPoolExecutor(2) as pool:
+        starts = [pool.submit(x.serve, directory / f"{n}.log", ready_timeout=ready_timeout, **env)
+                  for n, x in zip(("a", "b"), instances, strict=True)]
+    started = [s.result() for s in starts if s.exception() is None]
+    failed = [s.exception() for s in starts if s.exception() is not None]
+    if failed:
+        for proc in started:
+            stop(proc)
+        raise AssertionError("an instance did not start") from failed[0]
+    return started
+
+
+def shut_down(balancer: Balancer | None, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the balancer and whatever instances still run."""
+    if balancer is not None:
+        balancer.stop()
+    for proc in procs:
+        if proc.poll() is None:
+            stop(proc)

@@ -216,18 +216,22 @@ def _expired_web_session(factory: Any, settings: Settings) -> str:
     return row_id
 
 
+def _purged(app: Any, model: Any, key: str, failure: str) -> None:
+    """Wait (up to 10 s) until the running app's scheduled purge has deleted the row ``key`` of ``model``."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with runtime_of(app).sessionmaker() as session:
+            if session.get(model, key) is None:
+                return
+        time.sleep(0.05)
+    raise AssertionError(failure)
+
+
 def test_the_app_purges_on_its_schedule(settings: Settings, engine: Engine) -> None:
     app = create_app(settings.model_copy(update={"purge_interval": 0.05}))
     row_id = _expired_web_session(runtime_of(app).sessionmaker, settings)
     with TestClient(app):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with runtime_of(app).sessionmaker() as session:
-                if session.get(WebSession, row_id) is None:
-                    break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the scheduled purge did not remove the expired session")
+        _purged(app, WebSession, row_id, "the scheduled purge did not remove the expired session")
 
 
 def test_a_revoked_token_stays_refused_until_it_expires_then_the_schedule_purges_its_row(
@@ -260,14 +264,7 @@ def test_a_revoked_token_stays_refused_until_it_expires_then_the_schedule_purges
             assert row is not None
             row.expires_at = utcnow() - REVOCATION_GRACE - timedelta(seconds=1)
             session.commit()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with runtime_of(app).sessionmaker() as session:
-                if session.get(AccessToken, jti) is None:
-                    break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the scheduled purge did not remove the expired revocation")
+        _purged(app, AccessToken, jti, "the scheduled purge did not remove the expired revocation")
 
 
 def test_an_interval_of_zero_turns_the_schedule_off(settings: Settings, engine: Engine) -> None:
