@@ -24,6 +24,12 @@ class InvalidToken(IdpError):
         self.headers = {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{message}"'}
 
 
+class DelegationEnded(InvalidToken):
+    """The delegation a login acts under was withdrawn or has ended: nothing more is issued under it."""
+
+    code = "invalid_token"
+
+
 class LoginFailed(IdpError):
     """Wrong number or password (one generic message, no account enumeration)."""
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from idp.counter import router as counter_router
 from idp.oauth.router import router as oauth_router
 from idp.web.account import router as account_router
+from idp.web.agents import router as agents_router
 from idp.web.consent import router as consent_router
 from idp.web.login import router as login_router
 
@@ -13,7 +14,7 @@ from idp.web.login import router as login_router
 hot_router = oauth_router
 
 router = APIRouter()
-for _sub in (login_router, consent_router, account_router, counter_router):
+for _sub in (login_router, consent_router, account_router, agents_router, counter_router):
     router.include_router(_sub)
 
 __all__ = ["hot_router", "router"]

@@ -77,6 +77,9 @@ def issue_access_token(
     tokens, so resource servers can tell the platform's own channels from relying parties."""
     now = int(time.time())
     ttl = expires_in or settings.access_token_ttl
+    until = (principal.act_for or {}).get("until") if principal is not None else None
+    if until:  # acting for an organisation: never beyond the end of the delegation
+        ttl = max(1, min(ttl, int(until) - now))
     claims: dict[str, Any] = {
         "iss": settings.issuer,
         "aud": ACCESS_TOKEN_AUDIENCE,

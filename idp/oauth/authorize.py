@@ -20,18 +20,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError, InteractionRequiredError, LoginRequiredError
 from sqlalchemy import select
 
 from core import worklog
 from core.inputs import ascii_digits, ascii_int
+from idp.errors import DelegationEnded
 from idp.oauth.claims import principal_for
 from idp.oauth.models import Consent, SsoSession
 from idp.oauth.server import OneNumberServer
 from idp.oauth.subjects import PAIRWISE
 from idp.parties.models import Person
-from idp.sessions import ACR_RANK, acr_for
+from idp.sessions import ACR_RANK, acr_for, set_act_for
 from idp.tokens import epoch
 
 ALWAYS_CONSENTED = {"openid"}
@@ -197,8 +198,13 @@ def authorize(
     except OAuth2Error as error:
         return _error_outcome(server, request, error)
     facts = {"acr": sso.acr, "amr": sso.amr, "auth_time": epoch(sso.auth_time), "act_for": sso.act_for}
-    principal = principal_for(
-        session=server.session, settings=server.settings, person=person, sid=sso.sid, facts=facts
-    )
+    try:
+        principal = principal_for(
+            session=server.session, settings=server.settings, person=person, sid=sso.sid, facts=facts
+        )
+    except DelegationEnded as exc:  # the login acted for an organisation it may no longer act for
+        set_act_for(session=server.session, row=sso, act_for=None)  # signed in as themselves from now on
+        server.session.commit()
+        return _error_outcome(server, request, AccessDeniedError(str(exc), redirect_uri=redirect_uri))
     status, _, headers = server.create_authorization_response(request, grant_user=principal, grant=grant)
     return Outcome(kind="redirect", location=dict(headers)["Location"])

@@ -10,11 +10,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from idp.errors import DelegationEnded
 from idp.oauth import subjects
 from idp.oauth.models import Client
+from idp.parties import agents
 from idp.parties import service as party_service
 from idp.parties.models import Person
 from idp.tokens import Principal
+
+# Parts of the act_for claim for this platform's own APIs only: never in an ID token or at userinfo.
+INTERNAL_ACT_FOR = frozenset({"hid", "delegation_id", "until"})
 
 
 def principal_for(
@@ -33,6 +38,11 @@ def principal_for(
     sub = person.sub if client is None else subjects.subject_for(
         session=session, settings=settings, client=client, person=person
     )
+    act_for = facts.get("act_for")
+    if act_for:  # the delegation as it stands now: withdrawn or ended, nothing more is issued under it
+        act_for = agents.in_force(session=session, person_id=person.id, act_for=act_for)
+        if act_for is None:
+            raise DelegationEnded("the authorisation to act for this organisation has ended")
     return Principal(
         person_id=person.id,
         sub=sub,
@@ -43,7 +53,7 @@ def principal_for(
         auth_time=int(facts.get("auth_time", 0)),
         sid=sid,
         roles=party_service.roles_of(session=session, person=person),
-        act_for=facts.get("act_for"),
+        act_for=act_for,
     )
 
 
@@ -62,5 +72,5 @@ def user_claims(*, session: Session, settings: Settings, principal: Principal, s
     if "id_number" in scopes:
         claims["id_number"] = party_service.number_of(person, settings=settings)
     if principal.act_for:
-        claims["act_for"] = {k: v for k, v in principal.act_for.items() if k != "hid"}
+        claims["act_for"] = {k: v for k, v in principal.act_for.items() if k not in INTERNAL_ACT_FOR}
     return claims

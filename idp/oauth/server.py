@@ -93,7 +93,7 @@ class OneNumberServer(AuthorizationServer):  # type: ignore[misc]
         token: dict[str, Any] = {
             "token_type": "Bearer",
             "access_token": access,
-            "expires_in": expires_in or self.settings.access_token_ttl,
+            "expires_in": claims["exp"] - claims["iat"],  # what the token says (capped by a delegation's end)
             "scope": scope,
         }
         if include_refresh_token and user is not None and "offline_access" in scope.split():

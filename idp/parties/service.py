@@ -223,6 +223,7 @@ class ActingOption:
     name: str
     role: str
     scopes: list[str]
+    valid_until: datetime | None = None
 
 
 def list_acting_options(*, session: Session, person: Person) -> list[ActingOption]:
@@ -238,7 +239,7 @@ def list_acting_options(*, session: Session, person: Person) -> list[ActingOptio
         )
         .order_by(Organization.name)
     ).all()
-    return [ActingOption(d.id, o.credit_code, o.name, d.role, list(d.scopes)) for d, o in rows]
+    return [ActingOption(d.id, o.credit_code, o.name, d.role, list(d.scopes), d.valid_until) for d, o in rows]
 
 
 def act_for_claim(option: ActingOption, *, settings: Settings) -> dict[str, Any]:
@@ -249,4 +250,8 @@ def act_for_claim(option: ActingOption, *, settings: Settings) -> dict[str, Any]
         "role": option.role,
         "scopes": option.scopes,
         "hid": holder_index(Kind.ORGANIZATION, option.credit_code, master_key=settings.secret_key),
+        # internal: which delegation to check again at every code, refresh and device grant, and when it
+        # ends (access tokens never outlive it); neither is shown to relying parties
+        "delegation_id": option.delegation_id,
+        "until": int(option.valid_until.timestamp()) if option.valid_until else None,
     }
