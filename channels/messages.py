@@ -27,6 +27,7 @@ COMMON: M = {
     "nav_applications": _m("我的办件", "My applications"),
     "nav_console": _m("窗口工作台", "Counter console"),
     "nav_admin": _m("管理后台", "Administration"),
+    "nav_account": _m("个人中心", "My account"),
     "acting_for": _m("代表 {org} 办事", "acting for {org}"),
     "switch_identity": _m("切换办事身份", "Switch identity"),
     "logout": _m("退出登录", "Log out"),
