@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
@@ -35,6 +35,7 @@ TSA_NAME = "OneNumber Timestamp Authority"
 PLATFORM_ORG = "OneNumber"
 SEAL_VALIDITY = timedelta(days=730)
 CLOCK_SKEW = timedelta(minutes=5)
+PKI_LOCK = 0x6F6E_706B_69  # pg_advisory_xact_lock key of first-use certificate creation ("onpki")
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,29 @@ def _authority(session: Session, kind: str) -> PkiCertificate | None:
     return session.scalars(stmt).first()
 
 
+def _creating(session: Session) -> None:
+    """Before a certificate is created on first use: one process at a time on PostgreSQL (a transaction
+    advisory lock, held until the caller commits), so that instances starting together on an empty database
+    make one root, one issuing CA, one TSA and one seal per department, not one each. On SQLite a write that
+    changes nothing takes the one writer's lock now, before the second look (a transaction whose first look is
+    older than another's commit then fails, "database is locked", instead of making a second root)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PKI_LOCK})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE signing_certificate SET id = id WHERE 0 = 1"))
+
+
+def _complete(session: Session) -> bool:
+    return all(_authority(session, kind) is not None for kind in (KIND_ROOT, KIND_ISSUING, KIND_TSA))
+
+
 def ensure_pki(*, session: Session, settings: Settings) -> Pki:
     """Return the platform authorities, creating (and flushing) whichever is missing."""
     now = utcnow()
     software = SoftwareKeyBackend(master_key=settings.secret_key)
+    if not _complete(session):
+        _creating(session)  # then look again: another process may have made them while this one waited
     root = _authority(session, KIND_ROOT)
     if root is None:
         key = software.generate(label="root")
@@ -291,6 +311,10 @@ def current_seal(*, session: Session, settings: Settings, department_name: str, 
     row = _usable(session, KIND_SEAL, code, None)
     if row is not None and row.department_name == name:
         return row
+    _creating(session)
+    row = _usable(session, KIND_SEAL, code, None)
+    if row is not None and row.department_name == name:
+        return row
     return issue_seal(session=session, settings=settings, department_name=name, department_code=code)
 
 
@@ -299,6 +323,10 @@ def current_approver(
 ) -> PkiCertificate:
     """The approver's usable certificate for this department, issued on first use."""
     name, code = _check_department(department_name, department_code)
+    row = _usable(session, KIND_APPROVER, code, person_name.strip())
+    if row is not None and row.department_name == name:
+        return row
+    _creating(session)
     row = _usable(session, KIND_APPROVER, code, person_name.strip())
     if row is not None and row.department_name == name:
         return row

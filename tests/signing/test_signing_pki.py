@@ -107,3 +107,40 @@ def test_department_code_is_a_credit_code(code: str, valid: bool) -> None:
 
 def test_credit_code_compacts_like_the_old_helper() -> None:
     assert uscc.compact(" 9111 0000 6000 3734 1l ") == "91110000600037341L"
+
+
+def test_instances_starting_together_make_one_pki(engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Four processes' first seals at once on an empty database: one root, one issuing CA, one TSA and one seal
+    certificate for the department (PostgreSQL: an advisory lock; SQLite: its one writer)."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    from core.db import make_sessionmaker
+
+    factory = make_sessionmaker(engine)
+    start, errors = threading.Barrier(4), []
+
+    def first_use() -> None:
+        start.wait()
+        for attempt in range(20):
+            try:
+                with factory() as session:
+                    pki.current_seal(session=session, settings=settings, department_name=DEPARTMENT,
+                                     department_code=CODE)
+                    session.commit()
+                return
+            except OperationalError as exc:  # SQLite: "database is locked" while another writer commits
+                if engine.dialect.name != "sqlite" or attempt == 19:
+                    errors.append(exc)
+                    return
+
+    threads = [threading.Thread(target=first_use) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    with factory() as session:
+        kinds = dict(session.execute(select(PkiCertificate.kind, func.count()).group_by(PkiCertificate.kind)).all())
+    assert kinds == {"root": 1, "issuing": 1, "tsa": 1, "seal": 1}, kinds
