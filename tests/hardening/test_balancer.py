@@ -12,6 +12,7 @@ an instance that dies is taken out of rotation while the other keeps serving.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -37,6 +38,9 @@ MASTER_KEY = "balancer-master-key-0123456789abcdef012345"
 CLIENT = ("lb-check", "lb-check-secret-0123456789abcdef")
 LOGIN_LIMIT = 4
 LOGIN_FORM = {"number": "110101198001010013", "password": "wrong-password", "csrf": "x"}
+OWNER = ("110101199003070038", "Owner-pass-2026")  # 赵六: the account a stranger guesses at
+OTHER = ("110101198505050059", "Other-pass-2026")  # 钱七: someone else, signing in meanwhile
+FREE_FAILURES = 2  # wrong passwords before an account is slowed (ONENUMBER_LOGIN_MAX_FAILURES)
 
 
 @dataclass
@@ -66,12 +70,15 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             "ONENUMBER_FORWARDED_ALLOW_IPS": "127.0.0.1",  # the balancer's address: only it is believed
             "ONENUMBER_REDIS_URL": redis_server.url,
             "ONENUMBER_RATE_LIMIT_LOGIN_PER_MINUTE": str(LOGIN_LIMIT),
+            "ONENUMBER_LOGIN_MAX_FAILURES": str(FREE_FAILURES),
             "ONENUMBER_WORKLOG_SEAL_INTERVAL": "0",
             "ONENUMBER_PURGE_INTERVAL": "0",
         }
         a.cli("db", "upgrade")
         a.cli("clients", "add", CLIENT[0], "--kind", "department", "--grant-types", "client_credentials",
               "--scopes", "license:verify", "--secret", CLIENT[1], "--department-code", "11110000000245016J")
+        a.cli("persons", "add", OWNER[0], "赵六", "--password", OWNER[1])
+        a.cli("persons", "add", OTHER[0], "钱七", "--password", OTHER[1])
         servers.extend(lb.serve_pair((a, b), tmp, ready_timeout=READY_TIMEOUT, **env))
         lb.wait_ready(balancer)
         yield Platform(url=balancer.url, plain_url=balancer.plain_url, instances=servers, haproxy=balancer.proc,
@@ -130,6 +137,35 @@ def test_the_login_limit_is_one_limit_and_cannot_be_dodged_with_forwarded_header
             codes.append(http.post("/login", data=LOGIN_FORM, headers=forged).status_code)
     assert sum(code != 429 for code in codes) == LOGIN_LIMIT, codes  # not one limit per instance or per header
     assert codes[LOGIN_LIMIT:] == [429] * LOGIN_LIMIT, codes
+
+
+def _from(platform: Platform, address: str) -> httpx.Client:
+    """A browser connecting from ``address`` (any 127.x.y.z is this host): the balancer sees that address."""
+    return httpx.Client(base_url=platform.url, timeout=30,
+                        transport=httpx.HTTPTransport(local_address=address, verify=str(platform.cert)))
+
+
+def _sign_in(browser: httpx.Client, number: str, password: str) -> int:
+    page = browser.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token, page.text[:300]
+    return browser.post("/login", data={"csrf": token.group(1), "number": number, "password": password}).status_code
+
+
+def test_a_strangers_guesses_neither_keep_the_owner_out_nor_slow_anyone_else(platform: Platform) -> None:
+    """Real client addresses through the real balancer: a stranger at one address guesses an account's
+    password until the account is slowed; its owner, on the device they signed in with before, gets in at
+    once, and someone else signing in from another address is not touched (limits are per real address)."""
+    with _from(platform, "127.0.0.2") as owner:
+        assert _sign_in(owner, *OWNER) == 303  # an earlier sign-in: this browser is a known device
+        assert owner.cookies.get("idp_device")
+        with _from(platform, "127.0.0.3") as stranger:
+            tried = [_sign_in(stranger, OWNER[0], f"Guess-{n}-2026") for n in range(FREE_FAILURES)]
+            assert tried == [401] * FREE_FAILURES, tried
+            assert _sign_in(stranger, *OWNER) == 429  # the account is slowed now: even the right password waits
+        assert _sign_in(owner, *OWNER) == 303  # ... but not for its owner's known device
+    with _from(platform, "127.0.0.4") as other:
+        assert _sign_in(other, *OTHER) == 303
 
 
 def test_metrics_are_scraped_on_the_instances_never_through_the_balancer(platform: Platform) -> None:
