@@ -24,6 +24,7 @@ from storage.deps import blob_store_of
 from wallet.applications import appointments, feedback, intake, progress, review, views
 from wallet.applications import service as app_service
 from wallet.applications.exceptions import ApplicationNotFound, MaterialsMissing
+from wallet.dependencies import DELEGATION_APPLY
 from wallet.errors import WalletError
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -115,7 +116,7 @@ def _supplement_sync(
 ) -> Response:
     settings = settings_of(request)
     with runtime_of(request).sessionmaker() as session:
-        app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
+        app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller, action=DELEGATION_APPLY)
         prep = intake.prepare_supplement(session=session, caller=user.caller, app=app)
         values, commitments, selections = parse_answers(form, prep)
         try:
@@ -132,7 +133,7 @@ def _supplement_sync(
             )
         except WalletError as exc:
             session.rollback()
-            app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
+            app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller, action=DELEGATION_APPLY)
             again = intake.prepare_supplement(
                 session=session, caller=user.caller, app=app, form=values, commitments=commitments, selections=selections
             )
@@ -155,7 +156,7 @@ def book(
     """预约办理: book a free slot at the chosen centre and show it on the application."""
     if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
-    app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
+    app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller, action=DELEGATION_APPLY)
     appointments.book_for_application(
         session=session,
         caller=user.caller,
@@ -178,7 +179,7 @@ def cancel(
     """Cancel the application's booking; its place is freed."""
     if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
-    app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
+    app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller, action=DELEGATION_APPLY)
     appointments.cancel_for_application(session=session, caller=user.caller, app=app)
     session.commit()
     return KIT.redirect(request, f"/hall/applications/{serial}?cancelled=1")

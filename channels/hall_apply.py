@@ -24,8 +24,9 @@ from core.web.security import declare_no_store
 from storage.deps import BlobStoreDep, blob_store_of
 from wallet.applications import feedback, intake, resolve, review
 from wallet.applications import service as app_service
-from wallet.applications.applicant import from_caller
+from wallet.applications.applicant import applicant_for
 from wallet.applications.exceptions import MaterialsMissing
+from wallet.dependencies import DELEGATION_APPLY
 from wallet.errors import NotFound, WalletError
 from wallet.services import service as items_service
 
@@ -57,7 +58,8 @@ def requirement_names(item: Any, lang: str) -> dict[str, str]:
 
 
 def _prepare(session: Any, user: Identity, item: Any) -> Any:
-    return resolve.prepare(session=session, item=item, applicant=from_caller(user.caller, item), now=utcnow())
+    applicant = applicant_for(session=session, caller=user.caller, item=item)
+    return resolve.prepare(session=session, item=item, applicant=applicant, now=utcnow())
 
 
 @router.get("/hall/apply/{code}")
@@ -147,7 +149,7 @@ def _apply_sync(
     blob_store = blob_store_of(request)
     with runtime_of(request).sessionmaker() as session:
         item = items_service.require_item(session=session, code=code)
-        applicant = from_caller(user.caller, item)
+        applicant = applicant_for(session=session, caller=user.caller, item=item)
         prep = resolve.prepare(session=session, item=item, applicant=applicant, now=utcnow())
         values, commitments, selections = parse_answers(form, prep)
         holder_number = form.get("holder_number")
@@ -224,7 +226,7 @@ def rate(
     """好差评: one rating per concluded application."""
     if (refused := KIT.refuse_bad_csrf(request, csrf)) is not None:
         return refused
-    app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller)
+    app = app_service.require_for_applicant(session=session, serial=serial, caller=user.caller, action=DELEGATION_APPLY)
     feedback.rate(session=session, caller=user.caller, app=app, score=score, comment=comment)
     session.commit()
     return KIT.redirect(request, f"/hall/applications/{serial}")

@@ -172,6 +172,11 @@ ERRORS: M = {
         "Some of what you entered is not valid. Please check and try again.",
     ),
     "err_not_found": _m("没有找到该页面或记录。", "That page or record does not exist."),
+    "err_delegation_insufficient": _m(
+        "您的经办授权只能查看，不能修改该企业的办件（补正、预约、评价须获得“代办事项申请”授权）。",
+        "Your authorisation lets you see the company's applications, not change them (supplements, bookings and "
+        "ratings need the \"apply for services\" authorisation).",
+    ),
     "err_csrf": _m(
         "页面已过期，请返回刷新后重新提交。", "This page has expired. Go back, reload it and try again."
     ),

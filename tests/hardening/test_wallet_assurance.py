@@ -45,12 +45,19 @@ def test_low_assurance_sees_that_licenses_wait_but_not_what(app: Any, world_tool
         body = refused.json()
         assert body["error"] == "assurance_required" and "/proofing" in body["detail"], body
         assert "1 张证照" in body["detail"] and "SUNQI-CARD-0001" not in refused.text
+        # nor through an application, which reuses the wallet's licenses (identifiers, validity, form data)
+        for code in ("WSJK-GG-0001", "MZ-GG-0001"):
+            prep = client.get(f"/api/services/{code}/prepare", headers=bearer(token["access_token"]))
+            assert prep.status_code == 403 and prep.json()["error"] == "assurance_required", prep.text
+            assert "SUNQI-CARD-0001" not in prep.text
         # the hall says the same, in Chinese, as a page
         browser = TestClient(app)
         world_tools.hall_login(browser, SUN[0], SUN[1])
         page = browser.get("/hall/licenses", follow_redirects=False)
         assert page.status_code == 403 and "text/html" in page.headers["content-type"], page.text[:300]
         assert "实名认证" in page.text
+        apply = browser.get("/hall/apply/MZ-GG-0001", follow_redirects=False)
+        assert apply.status_code == 403 and "实名认证" in apply.text and "SUNQI-CARD-0001" not in apply.text
         # a proofed person's wallet is open
         zhang = client_person_token(TestClient(app), number=ZHANG[0], password=ZHANG[1])
         assert client.get("/api/wallet/licenses", headers=bearer(zhang["access_token"])).status_code == 200

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from wallet.applications.exceptions import ApplicationNotFound, NotStaff
 from wallet.applications.models import Application
-from wallet.dependencies import Caller
+from wallet.dependencies import DELEGATION_READ, Caller
+from wallet.errors import Forbidden
 
 
 def get_by_serial(*, session: Session, serial: str) -> Application | None:
@@ -20,11 +21,21 @@ def get_by_serial(*, session: Session, serial: str) -> Application | None:
     ).scalar_one_or_none()
 
 
-def require_for_applicant(*, session: Session, serial: str, caller: Caller) -> Application:
-    """The application if the caller applied for it or is (or acts for) the applicant; else not found."""
+def require_for_applicant(
+    *, session: Session, serial: str, caller: Caller, action: str = DELEGATION_READ
+) -> Application:
+    """The application if the caller applied for it or is (or acts for) the applicant; else not found.
+
+    ``action`` beyond reading (:data:`DELEGATION_APPLY`: a supplement, a booking or its cancellation, a rating,
+    a complaint) needs the applicant to be the caller or a delegation of theirs that covers it: an agent with
+    only ``wallet:read`` may look at the company's application, not change it (and an agent's delegation
+    that ended leaves them nothing but what they submitted to read)."""
     app = get_by_serial(session=session, serial=serial)
     if app is None or not (app.applicant_index in caller.holder_indexes() or app.submitter_sub == caller.sub):
         raise ApplicationNotFound()
+    if action != DELEGATION_READ and app.applicant_index not in caller.holder_indexes(action):
+        raise Forbidden(f"your delegation does not cover changing this application ({action})", field="act_for",
+                        code="delegation_insufficient")
     return app
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 import identifiers
 from core.crypto import holder_index
 from core.settings import Settings
 from identifiers.exceptions import IdentifierError
 from wallet.applications.exceptions import HolderNumberMismatch, NotStaff, OrganisationRequired
 from wallet.applications.models import Application
-from wallet.dependencies import DELEGATION_ALL, Caller
+from wallet.dependencies import DELEGATION_ALL, DELEGATION_APPLY, Caller
 from wallet.errors import Forbidden, InvalidHolderNumber
+from wallet.licenses.holder import require_assurance
 from wallet.services.models import ServiceItem
-
-# The delegation scope an agent needs to apply on an organisation's behalf (``wallet`` covers it too).
-DELEGATION_APPLY = "wallet:apply"
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,14 @@ class Applicant:
     def is_agent(self) -> bool:
         """True when an agent applies (委托代办): never any priority."""
         return self.acting_role == "agent"
+
+
+def applicant_for(*, session: Session, caller: Caller, item: ServiceItem) -> Applicant:
+    """:func:`from_caller`, once the caller's wallet is open to them: applying reuses the wallet's licenses (their
+    identifiers, validity and data go into the requirements and the form), so a self-asserted account that may
+    not open the wallet may not see them through an application either (issue 14)."""
+    require_assurance(session=session, caller=caller)
+    return from_caller(caller, item)
 
 
 def from_caller(caller: Caller, item: ServiceItem) -> Applicant:

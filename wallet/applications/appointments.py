@@ -25,7 +25,7 @@ from wallet.applications.exceptions import (
     SlotUnavailable,
 )
 from wallet.applications.models import Application, Appointment, AppointmentSlot, ServiceCentre
-from wallet.dependencies import Caller
+from wallet.dependencies import DELEGATION_APPLY, Caller
 from wallet.errors import Conflict, NotFound
 from wallet.services.calendar import CHINA_TZ
 from wallet.services.models import ServiceItem
@@ -318,5 +318,5 @@ def cancel_for_application(*, session: Session, caller: Caller, app: Application
     shown = for_application(session=session, app=app)
     if shown is None:
         raise NotFound("this application has no appointment", field="serial", code="appointment_not_found")
-    booking = get_booking(session=session, appointment_id=shown.id, holder_indexes=caller.holder_indexes())
+    booking = get_booking(session=session, appointment_id=shown.id, holder_indexes=caller.holder_indexes(DELEGATION_APPLY))
     return cancel(session=session, booking=booking, actor=caller.actor)

@@ -12,7 +12,7 @@ from core.inputs import IdempotencyKey
 from storage.deps import BlobStoreDep
 from wallet.applications import access, conclusion, materials, progress, resolve, submission, views
 from wallet.applications import supplement as supplement_service
-from wallet.applications.applicant import from_caller, walk_in
+from wallet.applications.applicant import applicant_for, walk_in
 from wallet.applications.dependencies import NowDep
 from wallet.applications.routes_feedback import router as feedback_router
 from wallet.applications.routes_staff import router as staff_router
@@ -31,7 +31,8 @@ _COUNTER = ScopeRule(SCOPE_WALLET_APPLY, first_party=True)
 def prepare(code: str, session: SessionDep, caller: Applier, now: NowDep) -> PrepareOut:
     """Each requirement resolved from the wallet and earlier materials; everything missing, at once."""
     item = catalog.require_item(session=session, code=code)
-    prep = resolve.prepare(session=session, item=item, applicant=from_caller(caller, item), now=now)
+    applicant = applicant_for(session=session, caller=caller, item=item)
+    prep = resolve.prepare(session=session, item=item, applicant=applicant, now=now)
     return views.prepare_out(prep)
 
 
@@ -54,7 +55,7 @@ async def upload_material(
         _COUNTER(caller)
         applicant = walk_in(caller, row, number=number, name=name or "—", settings=settings)
     else:
-        applicant = from_caller(caller, row)
+        applicant = applicant_for(session=session, caller=caller, item=row)
     req = materials.document_requirement(item=row, key=requirement)
     limit = min(req.max_bytes or settings.upload_limit_bytes, settings.upload_limit_bytes)
     data = await file.read(limit + 1)  # never buffer more than one byte past the limit
@@ -98,7 +99,7 @@ def submit(
 ) -> ApplicationOut:
     """Submit with one number; returns the serial number (流水号) and the query code."""
     item = catalog.require_item(session=session, code=body.item, field="item")
-    applicant = from_caller(caller, item)
+    applicant = applicant_for(session=session, caller=caller, item=item)
     done = submission.submit(
         session=session,
         settings=settings,

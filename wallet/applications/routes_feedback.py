@@ -25,7 +25,7 @@ from wallet.applications.schemas import (
     SlotOut,
     SlotsIn,
 )
-from wallet.dependencies import AdminCaller, AdminStaffCaller, Applier
+from wallet.dependencies import DELEGATION_APPLY, AdminCaller, AdminStaffCaller, Applier
 from wallet.errors import NotFound
 from wallet.services import service as catalog
 
@@ -55,7 +55,7 @@ def _complaint_out(session: SessionDep, c: Complaint) -> ComplaintOut:
 @router.post("/api/applications/{serial}/rating", response_model=RatingOut, status_code=201)
 def rate(serial: str, body: RatingIn, session: SessionDep, caller: Applier, now: NowDep) -> RatingOut:
     """Rate a concluded application once, 1–5 with a comment; 1–2 opens a follow-up."""
-    app = access.require_for_applicant(session=session, serial=serial, caller=caller)
+    app = access.require_for_applicant(session=session, serial=serial, caller=caller, action=DELEGATION_APPLY)
     rating = feedback.rate(
         session=session, caller=caller, app=app, score=body.score, comment=body.comment, now=now
     )
@@ -76,7 +76,7 @@ def file_complaint(
     """Complain about a service, or name one requirement as an unnecessary proof (证明事项投诉)."""
     item = catalog.require_item(session=session, code=body.item, field="item")
     app = (
-        access.require_for_applicant(session=session, serial=body.serial, caller=caller)
+        access.require_for_applicant(session=session, serial=body.serial, caller=caller, action=DELEGATION_APPLY)
         if body.serial
         else None
     )
@@ -211,7 +211,7 @@ def book(
 def cancel(appointment_id: DbInt, session: SessionDep, caller: Applier, now: NowDep) -> AppointmentOut:
     """Cancel my booking."""
     booking = appointments.get_booking(
-        session=session, appointment_id=appointment_id, holder_indexes=caller.holder_indexes()
+        session=session, appointment_id=appointment_id, holder_indexes=caller.holder_indexes(DELEGATION_APPLY)
     )
     appointments.cancel(session=session, booking=booking, actor=caller.actor, now=now)
     session.commit()

@@ -18,7 +18,7 @@ from wallet.applications.applicant import Applicant
 from wallet.applications.exceptions import InvalidApplication, InvalidState, UnknownRequirement
 from wallet.applications.models import Application, Review
 from wallet.applications.records import event, record_materials, timeline
-from wallet.dependencies import Caller
+from wallet.dependencies import DELEGATION_APPLY, Caller
 from wallet.services import calendar
 from wallet.services import service as catalog
 
@@ -79,7 +79,7 @@ def supplement(
 ) -> Application:
     """The applicant answers the supplement request; only what it listed is asked for. Commits."""
     now = now or utcnow()
-    app = require_for_applicant(session=session, serial=serial, caller=caller)
+    app = require_for_applicant(session=session, serial=serial, caller=caller, action=DELEGATION_APPLY)
     if app.status != "supplement":
         raise InvalidState(
             f"application {app.serial} is {app.status}; no supplement is requested", field="serial"

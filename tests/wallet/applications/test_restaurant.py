@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wallet.applications import seed as demo
 from wallet.applications.models import Application
 
-from .conftest import ORG, ZHANG, World
+from .conftest import LI, ORG, ZHANG, World
 
 
 def _licenses(world: World) -> tuple[str, str]:
@@ -135,3 +135,35 @@ def test_business_item_needs_the_organisation(world: World) -> None:
     assert r.status_code == 422
     assert r.json()["error"] == "organisation_required" and r.json()["field"] == "act_for"
     assert world.worklog_size() == before
+
+
+def test_a_read_only_agent_sees_the_companys_application_but_cannot_change_it(world: World) -> None:
+    """An agent with only ``wallet:read`` could supplement, rate and complain about the company's applications
+    (issue 14): they may look, and each change is refused, naming the delegation; with ``wallet:apply`` the
+    same requests get past the delegation check (to whatever the application's state says)."""
+    _licenses(world)
+    body = {
+        "item": demo.RESTAURANT,
+        "form": {"opening_form": {"address": "人民路 1 号", "seats": 40, "opening_date": "2026-04-01"}},
+    }
+    made = world.client.post("/api/applications", json=body, headers=world.token(*ZHANG, act_for=ORG[0]))
+    assert made.status_code == 201, made.text
+    serial = made.json()["serial"]
+    reader = world.token(*LI, act_for=ORG[0], act_role="agent", scopes=("wallet:read",))
+    assert world.client.get(f"/api/applications/{serial}", headers=reader).status_code == 200
+    changes = (
+        (f"/api/applications/{serial}/supplement", {"form": {"opening_form": {"seats": 80}}}),
+        (f"/api/applications/{serial}/rating", {"score": 1, "comment": "差"}),
+        ("/api/complaints", {"item": demo.RESTAURANT, "text": "太慢", "serial": serial}),
+    )
+    before = world.session.execute(select(Application)).scalars().one().form_data
+    for path, payload in changes:
+        refused = world.client.post(path, json=payload, headers=reader)
+        assert refused.status_code == 403, (path, refused.status_code, refused.text)
+        assert (refused.json()["error"], refused.json()["field"]) == ("delegation_insufficient", "act_for"), path
+    world.session.expire_all()
+    assert world.session.execute(select(Application)).scalars().one().form_data == before
+    applier = world.token(*LI, act_for=ORG[0], act_role="agent", scopes=("wallet:read", "wallet:apply"))
+    for path, payload in changes[:2]:
+        answer = world.client.post(path, json=payload, headers=applier)
+        assert answer.json().get("error") != "delegation_insufficient", (path, answer.text)
