@@ -25,8 +25,9 @@ from idp.errors import DelegationEnded
 from idp.oauth.claims import principal_for
 from idp.oauth.hashing import token_hash
 from idp.oauth.models import RefreshToken, SsoSession
+from idp.oauth.server import MINTED
 from idp.parties.models import Person
-from idp.tokens import Principal
+from idp.tokens import Principal, revoke_access_token
 
 GRACE_SECONDS = 10
 _CHILD_CONTEXT = "idp.refresh.child"
@@ -139,11 +140,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
 
 def revoke_family(*, session: Any, family: str) -> None:
-    """Revoke every refresh token of a rotation family."""
+    """Revoke every refresh token of a rotation family, and every access token minted with one of them that
+    may still be valid (RFC 6749 §4.1.2 on a replayed code, RFC 9700 §4.14.2 on reuse: "all tokens")."""
+    now = utcnow()
+    for claims in session.scalars(select(RefreshToken.claims).where(RefreshToken.family == family)):
+        minted = (claims or {}).get(MINTED)
+        if minted and minted.get("jti") and int(minted.get("exp", 0)) > now.timestamp():
+            revoke_access_token(session=session, claims=minted)
     session.execute(
         update(RefreshToken)
         .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now)
     )
 
 

@@ -31,6 +31,14 @@ from idp.parties.models import Person
 from idp.tokens import Principal, issue_access_token
 
 STANDARD_SCOPES = ["openid", "profile", "id_number", "phone", "offline_access"]
+MINTED = "minted"  # key of a refresh row's claims: the access token issued with it ({jti, exp, client_id, sub})
+
+
+def _minted(claims: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What revoking the access token needs of its claims (None when there is no access token)."""
+    if not claims or "jti" not in claims:
+        return None
+    return {k: claims[k] for k in ("jti", "exp", "client_id", "sub") if k in claims}
 
 
 def grant_type_of(request: OAuth2Request) -> str | None:
@@ -119,7 +127,9 @@ class OneNumberServer(AuthorizationServer):  # type: ignore[misc]
                         "person_id": user.person_id,
                         "sid": user.sid,
                         "scope": token["scope"],
-                        "claims": user.claims(),
+                        # the login facts, and the access token minted beside this refresh token: revoking the
+                        # family (reuse, a replayed code, /revoke) revokes every access token it minted too
+                        "claims": {**user.claims(), MINTED: _minted(self.issued_claims)},
                         "expires_at": utcnow() + timedelta(seconds=self.settings.refresh_token_ttl),
                     }
                 ],

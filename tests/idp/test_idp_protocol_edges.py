@@ -186,6 +186,51 @@ def test_code_replay_revokes_the_first_exchange(seeded, client) -> None:  # type
     assert refresh.status_code == 400 and refresh.json()["error"] == "invalid_grant"
 
 
+def test_code_replay_revokes_what_refreshing_minted_too(seeded, client) -> None:  # type: ignore[no-untyped-def]
+    """§4.1.2: "revoke (when possible) all tokens previously issued based on that authorization code" — the
+    access tokens its refresh family minted since, not only the first one."""
+    code, verifier = login_code(client, number=LI[0], password=LI[1])
+    first = exchange(client, code, verifier).json()
+    later = []
+    refresh_token = first["refresh_token"]
+    for _ in range(2):
+        answer = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token,
+                                             "client_id": "demo-rp"})
+        assert answer.status_code == 200, answer.text
+        later.append(answer.json()["access_token"])
+        refresh_token = answer.json()["refresh_token"]
+    for token in later:
+        assert client.get("/userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert exchange(client, code, verifier).json()["error"] == "invalid_grant"
+    for token in [first["access_token"], *later]:
+        assert client.get("/userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert client.post("/introspect", data={"token": token}, auth=VERIFIER).json() == {"active": False}
+
+
+def test_refresh_reuse_revokes_the_access_tokens_of_the_family(seeded, client) -> None:  # type: ignore[no-untyped-def]
+    """RFC 9700 §4.14.2: a refresh token used twice (past the grace) ends the family and what it minted."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core.clock import utcnow
+    from idp.oauth.models import RefreshToken
+
+    code, verifier = login_code(client, number=LI[0], password=LI[1])
+    first = exchange(client, code, verifier).json()
+    rotated = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
+                                          "client_id": "demo-rp"}).json()
+    with runtime_of(seeded).sessionmaker() as session:  # the grace for a second tab has passed
+        session.execute(update(RefreshToken).values(used_at=utcnow() - timedelta(minutes=5))
+                        .where(RefreshToken.used_at.is_not(None)))
+        session.commit()
+    reused = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
+                                         "client_id": "demo-rp"})
+    assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+    for token in (first["access_token"], rotated["access_token"]):
+        assert client.post("/introspect", data={"token": token}, auth=VERIFIER).json() == {"active": False}
+
+
 # -- 4. acr_values that cannot be met ------------------------------------------------------------------
 
 
