@@ -7,9 +7,10 @@ The token is self-contained so it can be checked offline against the published J
 from __future__ import annotations
 
 import io
+import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,6 +61,25 @@ class Presentation:
     expires_at: datetime
 
 
+# A date in a disclosed field (1949-12-31 or 19491231): a person's birth date is six of the eight digits the
+# usual mask hides.
+_DATE = re.compile(r"(1[89]|20)\d\d-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])")
+NARROW_MASK_KEEP = 2
+
+
+def shown_number(*, kind: str, masked: str, data: Mapping[str, Any], fields: Iterable[str]) -> str:
+    """The holder's number as a presentation shows it (docs/SECURITY.md "Presentations and anonymity").
+
+    The display mask keeps a resident ID's first four and last four characters. Shown beside a disclosed birth
+    date (born_on, or any field holding a date), that leaves only two digits of the area code unknown — with
+    the check character, about nine candidates, often one or two real districts: in effect the number. With a
+    date among the disclosed fields, only the last two characters stay, which leaves the whole area code
+    (about 3,200 county-level codes) and two sequence digits unknown: tens of thousands of candidates."""
+    if kind != "person" or not any(_DATE.search(str(data.get(name, ""))) for name in fields):
+        return masked
+    return "*" * (len(masked) - NARROW_MASK_KEEP) + masked[-NARROW_MASK_KEEP:]
+
+
 def present(
     *,
     session: Session,
@@ -85,7 +105,9 @@ def present(
         "license": lic.identifier,
         "license_type": {"code": lic.license_type.type_code, "name": lic.license_type.name},
         "issuer": {"name": lic.issuer.name, "code": lic.issuer.credit_code},
-        "holder": {"name": service.masked_holder_name(lic), "number": lic.holder_number_masked},
+        "holder": {"name": service.masked_holder_name(lic), "number": shown_number(
+            kind=lic.holder_kind, masked=lic.holder_number_masked, data=lic.data, fields=fields
+        )},
         "valid_from": lic.valid_from.isoformat(),
         "valid_until": lic.valid_until.isoformat() if lic.valid_until else None,
         "status": service.effective_status(lic, now=now),

@@ -11,7 +11,7 @@ from core.clock import utcnow
 from core.crypto import decrypt_str
 from core.settings import Settings
 from wallet.catalog import fieldschema
-from wallet.licenses import service
+from wallet.licenses import presentation, service
 from wallet.licenses.grants import is_active
 from wallet.licenses.models import License, UseGrant
 from wallet.licenses.refs import LicenseFacts
@@ -137,7 +137,10 @@ def verification_body(
         "holder": {
             "kind": lic.holder_kind,
             "name": service.masked_holder_name(lic),
-            "number": lic.holder_number_masked,
+            # the number as the token shows it: narrower beside a disclosed date (presentation.shown_number)
+            "number": presentation.shown_number(
+                kind=lic.holder_kind, masked=lic.holder_number_masked, data=lic.data, fields=shown
+            ),
         },
         "valid_from": lic.valid_from,
         "valid_until": lic.valid_until,

@@ -45,7 +45,8 @@ def test_full_story_through_the_api(client, session, kit, catalog) -> None:
     assert (first["valid"], first["status"]) == (True, "valid")
     assert first["license_type"]["name"] == "出生医学证明"
     assert first["issuer"]["name"] == "示例市卫生健康委员会"
-    assert first["holder"] == {"kind": "person", "name": "李*", "number": "1101**********0078"}
+    # beside the disclosed birth date, only the last two characters of the number (docs/SECURITY.md)
+    assert first["holder"] == {"kind": "person", "name": "李*", "number": "*" * 16 + "78"}
     assert first["fields"] == [{"name": "born_on", "label": "出生日期", "value": "1991-01-01"}]
     assert 0 <= first["age_seconds"] < 30 and first["checked_at"]
     assert "sex" not in str(first["fields"]) and kit.LI.number not in str(first)
@@ -85,6 +86,19 @@ def test_full_story_through_the_api(client, session, kit, catalog) -> None:
     ]
     page = client.get(f"/verify?t={token}")
     assert page.status_code == 200 and "revoked" in page.text and "李*" in page.text
+
+
+def test_a_disclosed_birth_date_narrows_the_masked_number(issue, catalog, settings, kit) -> None:
+    """Masked number (first four, last four) + birth date would leave ~9 candidates: with a date disclosed, the
+    presentation keeps only the number's last two characters (docs/SECURITY.md)."""
+    lic = issue(kit.demo.BIRTH_CERTIFICATE, kit.LI, kit.BIRTH_DATA)
+    numbers = {}
+    for fields in ([], ["institution"], ["born_on"], ["institution", "born_on"]):
+        p = presentation.present(session=catalog, settings=settings, lic=lic, fields=fields)
+        shown = verification.verify_presentation(session=catalog, token=p.token)
+        numbers[tuple(fields)] = shown.holder.number
+    assert numbers[()] == numbers[("institution",)] == "1101**********0078"
+    assert numbers[("born_on",)] == numbers[("institution", "born_on")] == "*" * 16 + "78"
 
 
 def test_presentation_expires_and_says_how_old(issue, catalog, settings, kit) -> None:
