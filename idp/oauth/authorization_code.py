@@ -20,8 +20,7 @@ from sqlalchemy import bindparam, select, update
 
 from core import worklog
 from core.clock import utcnow
-from idp.errors import DelegationEnded
-from idp.oauth.claims import principal_for, user_claims
+from idp.oauth.claims import principal_for_grant, user_claims
 from idp.oauth.hashing import token_hash
 from idp.oauth.models import AuthorizationCode, RefreshToken
 from idp.oauth.refresh import revoke_family
@@ -125,17 +124,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             "auth_time": int(row.auth_time.timestamp()),
             "act_for": row.act_for,
         }
-        try:
-            return principal_for(
-                session=self.server.session,
-                settings=self.server.settings,
-                person=person,
-                sid=row.sid or None,
-                facts=facts,
-                client=self.request.client.row,
-            )
-        except DelegationEnded as exc:  # withdrawn or ended since the login: nothing more under it
-            raise InvalidGrantError(str(exc)) from exc
+        return principal_for_grant(
+            session=self.server.session,
+            settings=self.server.settings,
+            person=person,
+            sid=row.sid or None,
+            facts=facts,
+            client=self.request.client.row,
+        )
 
 
 def revoke_minted(*, session: Any, row: AuthorizationCode) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from authlib.oauth2.rfc6749 import InvalidGrantError
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
@@ -55,6 +56,14 @@ def principal_for(
         roles=party_service.roles_of(session=session, person=person),
         act_for=act_for,
     )
+
+
+def principal_for_grant(**kwargs: Any) -> Principal:
+    """:func:`principal_for` at a token grant (code, refresh, device): an ended delegation is ``invalid_grant``."""
+    try:
+        return principal_for(**kwargs)
+    except DelegationEnded as exc:  # withdrawn or ended since the login: nothing more is issued under it
+        raise InvalidGrantError(str(exc)) from exc
 
 
 def user_claims(*, session: Session, settings: Settings, principal: Principal, scope: str) -> dict[str, Any]:

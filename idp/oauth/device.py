@@ -47,8 +47,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.settings import Settings
-from idp.errors import DelegationEnded
-from idp.oauth.claims import principal_for
+from idp.oauth.claims import principal_for_grant
 from idp.oauth.hashing import token_hash
 from idp.oauth.models import DeviceCode, DeviceThrottle
 from idp.parties.models import Person
@@ -149,17 +148,14 @@ class DeviceCodeGrant(_Grant):  # type: ignore[misc]
         if person is None:
             raise InvalidGrantError("The approving person no longer exists.")
         row.status = "used"
-        try:
-            return principal_for(
-                session=session,
-                settings=self.server.settings,
-                person=person,
-                sid=row.sid,
-                facts=row.claims,
-                client=self.request.client.row,
-            )
-        except DelegationEnded as exc:  # withdrawn or ended since the login: nothing more under it
-            raise InvalidGrantError(str(exc)) from exc
+        return principal_for_grant(
+            session=session,
+            settings=self.server.settings,
+            person=person,
+            sid=row.sid,
+            facts=row.claims,
+            client=self.request.client.row,
+        )
 
     def create_token_response(self) -> tuple[int, dict[str, Any], Any]:
         # §5.6: a shared device gets the client's own (narrow) scopes only, briefly, and no refresh token

@@ -21,8 +21,7 @@ from core import worklog
 from core.clock import utcnow
 from core.crypto import decrypt_str, encrypt_str
 from idp import sessions as sso
-from idp.errors import DelegationEnded
-from idp.oauth.claims import principal_for
+from idp.oauth.claims import principal_for_grant
 from idp.oauth.hashing import token_hash
 from idp.oauth.models import RefreshToken, SsoSession
 from idp.oauth.server import MINTED
@@ -69,17 +68,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         row, person = refresh_token.row, refresh_token.person
         if person is None:
             return None
-        try:
-            return principal_for(
-                session=self.server.session,
-                settings=self.server.settings,
-                person=person,
-                sid=row.sid,
-                facts=row.claims,
-                client=self.request.client.row,
-            )
-        except DelegationEnded as exc:  # withdrawn or ended since the login: nothing more under it
-            raise InvalidGrantError(str(exc)) from exc
+        return principal_for_grant(
+            session=self.server.session,
+            settings=self.server.settings,
+            person=person,
+            sid=row.sid,
+            facts=row.claims,
+            client=self.request.client.row,
+        )
 
     def revoke_old_credential(self, refresh_token: TokenView) -> None:
         """Nothing to do: the parent was marked used (atomically) before the child was made."""
