@@ -17,8 +17,10 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def test_supplement_once(web: Browsing, tmp_path: Path) -> None:
     elder = (resident_id("11010119500101003"), "Laoren-2026", "钱七")
     clerk_who = (resident_id("11010119880808123"), "Sunba-2026", "孙八")
-    web.server.cli("persons", "add", elder[0], elder[2], "--password", elder[1])
-    web.server.cli("persons", "add", clerk_who[0], clerk_who[2], "--password", clerk_who[1], "--roles", f"clerk:{CIVIL_AFFAIRS}")
+    # real-name verified (a self-asserted account cannot apply: applying reuses the wallet, closed at "low")
+    web.server.cli("persons", "add", elder[0], elder[2], "--password", elder[1], "--assurance", "substantial")
+    web.server.cli("persons", "add", clerk_who[0], clerk_who[2], "--password", clerk_who[1], "--assurance", "substantial",
+                   "--roles", f"clerk:{CIVIL_AFFAIRS}")
     first, second = tmp_path / "photo.png", tmp_path / "photo-white.png"
     first.write_bytes(PNG)
     second.write_bytes(PNG + b"white")
