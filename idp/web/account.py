@@ -230,7 +230,7 @@ ENROL_TTL = 600
 TOTP_ISSUER = "一号通"
 
 
-def _signed_in(request: Request, session: Session, *, recent: bool) -> tuple[SsoSession, Person] | Response:
+def signed_in(request: Request, session: Session, *, recent: bool) -> tuple[SsoSession, Person] | Response:
     """The browser's session and person, or the redirect to (re-)login when there is none or, with
     ``recent``, when its last password or code is older than ``RECENT_LOGIN``."""
     row = sso.from_cookie(session=session, cookie=sso_cookie(request))
@@ -246,7 +246,7 @@ def account_page(request: Request) -> Response:
     """The account centre: who I am, my second factor, links to my sessions."""
     settings = settings_of(request)
     with runtime_of(request).sessionmaker() as session:
-        found = _signed_in(request, session, recent=False)
+        found = signed_in(request, session, recent=False)
         if isinstance(found, Response):
             return found
         _, person = found
@@ -260,7 +260,7 @@ def totp_enrol_page(request: Request) -> Response:
     settings = settings_of(request)
     t = translator(KIT.lang_of(request))
     with runtime_of(request).sessionmaker() as session:
-        found = _signed_in(request, session, recent=True)
+        found = signed_in(request, session, recent=True)
         if isinstance(found, Response):
             return found
         _, person = found
@@ -292,7 +292,7 @@ def totp_enrol_submit(
     settings = settings_of(request)
     t = translator(KIT.lang_of(request))
     with runtime_of(request).sessionmaker() as session:
-        found = _signed_in(request, session, recent=True)
+        found = signed_in(request, session, recent=True)
         if isinstance(found, Response):
             return found
         _, person = found
@@ -330,7 +330,7 @@ def totp_remove_submit(request: Request, csrf: OptionalForm = None, code: Option
         return refused
     settings = settings_of(request)
     with runtime_of(request).sessionmaker() as session:
-        found = _signed_in(request, session, recent=True)
+        found = signed_in(request, session, recent=True)
         if isinstance(found, Response):
             return found
         _, person = found

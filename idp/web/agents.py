@@ -20,7 +20,7 @@ from idp.i18n import translator
 from idp.oauth import logout
 from idp.parties import agents
 from idp.tokens import keyring_for
-from idp.web.account import _signed_in
+from idp.web.account import signed_in
 from idp.web.pages import KIT
 
 router = APIRouter(tags=["idp pages"])
@@ -33,7 +33,7 @@ def _page(request: Request, *, status: int = 200, error: str | None = None, form
           saved: str | None = None) -> Response:
     settings = settings_of(request)
     with runtime_of(request).sessionmaker() as session:
-        found = _signed_in(request, session, recent=True)
+        found = signed_in(request, session, recent=True)
         if isinstance(found, Response):
             return found
         _, person = found
@@ -75,7 +75,7 @@ def authorise_agent(
     form: dict[str, object] = {"credit_code": credit_code or "", "agent_number": agent_number or "", "scopes": scopes or [],
             "valid_until": valid_until or ""}
     with runtime_of(request).sessionmaker() as session:
-        found = _signed_in(request, session, recent=True)
+        found = signed_in(request, session, recent=True)
         if isinstance(found, Response):
             return found
         _, person = found
@@ -104,7 +104,7 @@ def withdraw_agent(
     settings = settings_of(request)
     ring = keyring_for(runtime_of(request))
     with runtime_of(request).sessionmaker() as session:
-        found = _signed_in(request, session, recent=True)
+        found = signed_in(request, session, recent=True)
         if isinstance(found, Response):
             return found
         _, person = found
